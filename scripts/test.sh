@@ -25,6 +25,7 @@ step "ruff format --check" $BIN/ruff format --check .
 step "mypy" $BIN/mypy .
 step "manage.py check" $BIN/python manage.py check --fail-level WARNING
 step "makemigrations --check" $BIN/python manage.py makemigrations --check --dry-run
+step "OpenAPI schema" $BIN/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 step "tests on SQLite" $BIN/pytest -m "not browser" -p no:cacheprovider -q
 
 if [ "${ONLY:-}" != "sqlite" ]; then

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,5 @@ class CoreConfig(AppConfig):
         changelog.connect()
         permissions.register_rules()
         navigation.register_core()
+        # Each app declares its daily and monthly jobs in tasks.py.
+        autodiscover_modules("tasks")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
@@ -9,6 +10,8 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import Invitation, Job, ObjectChange, Pillar, RoleAssignment
@@ -91,7 +94,9 @@ class PillarFilterSet(OrganisationFilterSet):
 
 class RoleAssignmentFilterSet(OrganisationFilterSet):
     search_fields = ("user__email", "user__first_name", "user__last_name")
-    role = django_filters.MultipleChoiceFilter(choices=Role.choices, label=_("Role"))
+    role = django_filters.MultipleChoiceFilter(
+        choices=Role.choices, label=_("Role"), distinct=False
+    )
 
     class Meta:
         model = RoleAssignment
@@ -110,21 +115,36 @@ class ObjectChangeFilterSet(OrganisationFilterSet):
     search_fields = ("object_repr", "user_name")
     user = django_filters.ModelChoiceFilter(label=_("User"), queryset=None)
     action = django_filters.MultipleChoiceFilter(
-        choices=ObjectChange.Action.choices, label=_("Action")
+        choices=ObjectChange.Action.choices, label=_("Action"), distinct=False
     )
     content_type = django_filters.ModelChoiceFilter(
         label=_("Object type"), queryset=lambda request: logged_content_types()
     )
-    time_after = django_filters.DateFilter(
-        field_name="time", lookup_expr="date__gte", label=_("From")
-    )
-    time_before = django_filters.DateFilter(
-        field_name="time", lookup_expr="date__lte", label=_("To")
-    )
+    time_after = django_filters.DateFilter(method="filter_from", label=_("From"))
+    time_before = django_filters.DateFilter(method="filter_to", label=_("To"))
 
     class Meta:
         model = ObjectChange
         fields = ("user", "action", "content_type", "time_after", "time_before")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "Strategic pillar" rather than ContentType's "Organisation | strategic pillar".
+        field = self.filters["content_type"].field
+        field.label_from_instance = lambda ct: capfirst(
+            ct.model_class()._meta.verbose_name if ct.model_class() else ct.model
+        )
+
+    # Whole local days, compared on the indexed column (no per-row date cast).
+    def filter_from(self, queryset: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        return queryset.filter(time__gte=local_midnight(value))
+
+    def filter_to(self, queryset: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        return queryset.filter(time__lt=local_midnight(value + dt.timedelta(days=1)))
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 class JobFilterSet(OrganisationFilterSet):

@@ -46,6 +46,14 @@ class OrganisationModelForm(forms.ModelForm):
                 current = self.initial.get(name)
                 field.queryset = scope_queryset(field.queryset, organisation, keep=current)
 
+    def _get_validation_exclusions(self) -> set[str]:
+        # Django leaves fields that are not on the form out of validation,
+        # which would skip every unique-per-organisation constraint and let a
+        # duplicate reach the database as an IntegrityError (a server error).
+        exclude: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
+        exclude.discard("organisation")
+        return exclude
+
 
 class PillarForm(OrganisationModelForm):
     class Meta:
@@ -110,7 +118,9 @@ class AcceptInvitationForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label=_("Confirm password"), widget=forms.PasswordInput, strip=False
+    )
 
     def clean(self) -> dict[str, Any]:
         from django.contrib.auth.password_validation import validate_password

@@ -103,6 +103,7 @@ class Schedule:
     function_path: str
     frequency: str  # "daily" or "monthly"
     hour: int = 2  # local hour (settings.TIME_ZONE) after which it runs
+    per_organisation: bool = True  # once per organisation, or once for the installation
 
     def period(self, now: dt.datetime) -> str | None:
         """The period key due at ``now``, or None before the hour."""
@@ -116,28 +117,33 @@ SCHEDULES: dict[str, Schedule] = {}
 
 
 def schedule(
-    *, name: str, frequency: str, hour: int = 2
+    *, name: str, frequency: str, hour: int = 2, per_organisation: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare ``function(*, organisation)`` to run daily or monthly for every organisation."""
+    """Declare a daily or monthly job.
+
+    ``function(*, organisation)`` runs once per organisation; with
+    ``per_organisation=False``, ``function()`` runs once for the installation.
+    """
     if frequency not in ("daily", "monthly"):
         raise ValueError(frequency)
 
     def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
-        SCHEDULES[name] = Schedule(
-            name, f"{function.__module__}.{function.__qualname__}", frequency, hour
-        )
+        path = f"{function.__module__}.{function.__qualname__}"
+        SCHEDULES[name] = Schedule(name, path, frequency, hour, per_organisation)
         return function
 
     return decorator
 
 
 @task()
-def run_scheduled(function_path: str, organisation_id: int) -> Any:
+def run_scheduled(function_path: str, organisation_id: int | None) -> Any:
     from django.utils.module_loading import import_string
 
-    organisation = Organisation.objects.get(pk=organisation_id)
+    function = import_string(function_path)
     with change_context(None, label="scheduler"):
-        return import_string(function_path)(organisation=organisation)
+        if organisation_id is None:
+            return function()
+        return function(organisation=Organisation.objects.get(pk=organisation_id))
 
 
 def scheduler_tick(now: dt.datetime | None = None) -> list[str]:
@@ -153,7 +159,10 @@ def scheduler_tick(now: dt.datetime | None = None) -> list[str]:
                 ScheduledRun.objects.create(name=item.name, period=period)
         except IntegrityError:
             continue  # Already run for this period.
-        for organisation_id in Organisation.objects.values_list("pk", flat=True):
-            run_scheduled.enqueue(item.function_path, organisation_id)
+        if not item.per_organisation:
+            run_scheduled.enqueue(item.function_path, None)
+        else:
+            for organisation_id in Organisation.objects.values_list("pk", flat=True):
+                run_scheduled.enqueue(item.function_path, organisation_id)
         enqueued.append(f"{item.name}:{period}")
     return enqueued

@@ -7,9 +7,10 @@ import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .changelog import change_context
 from .models import Organisation
@@ -42,6 +43,10 @@ def resolve_organisation(request: Any, slug: str) -> Organisation:
     request.organisation = organisation
     request.roles = roles
     timezone.activate(zoneinfo.ZoneInfo(organisation.time_zone))
+    # The organisation's default language applies until the person picks one.
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(organisation.language)
+        request.LANGUAGE_CODE = organisation.language
     return organisation
 
 

@@ -57,9 +57,6 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
-    language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
-    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -132,7 +129,7 @@ class Organisation(models.Model):
         _("short name"),
         max_length=50,
         unique=True,
-        help_text=_("Used in addresses: /<short name>/. Lower-case letters, digits and hyphens."),
+        help_text=_("Used in addresses, as in /ccij/. Lower-case letters, digits and hyphens."),
     )
     legal_name = models.CharField(_("legal name"), max_length=250, blank=True)
     rfc = models.CharField(_("RFC"), max_length=13, blank=True, validators=[validate_rfc])
@@ -375,11 +372,21 @@ class ObjectChange(OrganisationOwned):
 
     class Meta:
         verbose_name = _("change")
-        verbose_name_plural = _("change log")
+        verbose_name_plural = _("changes")
         ordering = ("-time", "-pk")
         indexes = [
             models.Index(fields=("organisation", "-time"), name="core_change_org_time"),
-            models.Index(fields=("content_type", "object_id", "-time"), name="core_change_object"),
+            models.Index(fields=("organisation", "action", "-time"), name="core_change_org_action"),
+            models.Index(fields=("organisation", "user", "-time"), name="core_change_org_user"),
+            models.Index(
+                fields=("organisation", "content_type", "-time"), name="core_change_org_type"
+            ),
+            # Leads with the organisation so that a record's History uses it
+            # rather than the narrower (organisation, content_type) index.
+            models.Index(
+                fields=("organisation", "content_type", "object_id", "-time"),
+                name="core_change_object",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -387,7 +394,7 @@ class ObjectChange(OrganisationOwned):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValidationError(_("The change log is append-only."))
+            raise ValidationError(_("Recorded changes cannot be edited or deleted."))
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -396,7 +403,7 @@ class ObjectChange(OrganisationOwned):
         )
 
     def delete(self, *args: Any, **kwargs: Any):
-        raise ValidationError(_("The change log is append-only."))
+        raise ValidationError(_("Recorded changes cannot be edited or deleted."))
 
     @property
     def diff(self) -> list[tuple[str, Any, Any]]:

@@ -57,7 +57,7 @@ class InvitationTable(OrganisationTable):
     def render_status(self, record: Invitation) -> str:
         if record.accepted:
             return str(_("Accepted"))
-        return str(_("Open")) if record.is_open else str(_("Expired"))
+        return str(_("Pending")) if record.is_open else str(_("Expired"))
 
 
 class ObjectChangeTable(OrganisationTable):

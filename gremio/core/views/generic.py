@@ -25,6 +25,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django_tables2.export import TableExport
+from django_tables2.paginators import LazyPaginator
 
 from ..models import Organisation
 from ..permissions import can, perm_name
@@ -103,13 +104,18 @@ class ObjectListView(OrganisationView):
                 queryset = queryset.none()
             else:
                 queryset = filterset.qs
-        table = self.pages.table(queryset, request=request, organisation=self.organisation)
+        # No request= here: it would paginate (and count) before RequestConfig below.
+        table = self.pages.table(queryset, organisation=self.organisation)
 
         export_format = request.GET.get("_export")
         if export_format:
             return self.export(table, export_format)
 
-        tables.RequestConfig(request, paginate={"per_page": self.paginate_by}).configure(table)
+        paginate: dict[str, Any] = {"per_page": self.paginate_by}
+        if self.pages.lazy_pagination:
+            paginate["paginator_class"] = LazyPaginator
+            table.lazy_pagination = True  # The table template shows no total.
+        tables.RequestConfig(request, paginate=paginate).configure(table)
         context = self.base_context(
             table=table,
             filterset=filterset,
@@ -295,6 +301,8 @@ class ModelPages:
     views: Sequence[str] = ("list", "detail", "add", "edit", "delete", "history")
     view_classes: dict[str, type[OrganisationView]] = field(default_factory=dict)
     extra_scope: Any = None  # callable(queryset, request) -> queryset, to narrow further
+    # For tables of millions of rows: no COUNT(*), only "previous / next".
+    lazy_pagination: bool = False
 
     registry: ClassVar[dict[type[models.Model], ModelPages]] = {}
 
@@ -327,7 +335,8 @@ class ModelPages:
         if issubclass(self.model, Organisation):
             queryset = queryset.filter(pk=organisation.pk)
         else:
-            queryset = queryset.filter(organisation=organisation)
+            # select_related: every row's link names the organisation's slug.
+            queryset = queryset.filter(organisation=organisation).select_related("organisation")
         return self.extra_scope(queryset, request) if self.extra_scope else queryset
 
     def url(self, view: str, organisation: Organisation, obj: Any = None) -> str:

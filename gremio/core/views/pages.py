@@ -96,6 +96,7 @@ change_pages = generic.ModelPages(
     detail_fields=("time", "user_name", "action", "content_type", "object_repr", "request_id"),
     views=("list", "detail"),
     view_classes={"detail": ObjectChangeDetailView},
+    lazy_pagination=True,
 )
 job_pages = generic.ModelPages(
     model=Job,
