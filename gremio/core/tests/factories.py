@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import factory
-from django.contrib.auth import get_user_model
 
 from gremio.core import services
-from gremio.core.models import Invitation, Organisation, Pillar, RoleAssignment
+from gremio.core.models import Invitation, Job, Organisation, Pillar, RoleAssignment, User
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
         django_get_or_create = ("slug",)
@@ -19,9 +18,9 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     legal_name = factory.LazyAttribute(lambda o: f"{o.name}, A.C.")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("email",)
 
     email = factory.Sequence(lambda n: f"person{n}@example.com")
@@ -35,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             instance.save()
 
 
-class PillarFactory(factory.django.DjangoModelFactory):
+class PillarFactory(factory.django.DjangoModelFactory[Pillar]):
     class Meta:
         model = Pillar
 
@@ -46,7 +45,7 @@ class PillarFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n)
 
 
-class RoleAssignmentFactory(factory.django.DjangoModelFactory):
+class RoleAssignmentFactory(factory.django.DjangoModelFactory[RoleAssignment]):
     class Meta:
         model = RoleAssignment
 
@@ -55,7 +54,7 @@ class RoleAssignmentFactory(factory.django.DjangoModelFactory):
     role = "viewer"
 
 
-class InvitationFactory(factory.django.DjangoModelFactory):
+class InvitationFactory(factory.django.DjangoModelFactory[Invitation]):
     class Meta:
         model = Invitation
 
@@ -64,9 +63,18 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     role = "staff"
 
 
-def member_of(organisation: Organisation, *roles: str, email: str | None = None):
+class JobFactory(factory.django.DjangoModelFactory[Job]):
+    class Meta:
+        model = Job
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Import {n}")
+    task_path = "gremio.core.tests.test_jobs.count_to"
+
+
+def member_of(organisation: Organisation, *roles: str, email: str | None = None) -> User:
     """A user holding ``roles`` in ``organisation``."""
-    user = UserFactory(email=email) if email else UserFactory()
+    user = UserFactory.create(email=email) if email else UserFactory.create()
     for role in roles:
         services.role_grant(organisation=organisation, user=user, role=role)
     return user
