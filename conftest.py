@@ -1,4 +1,9 @@
-"""Fixtures shared by every module's tests."""
+"""Fixtures shared by every module's tests, including the browser's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -7,3 +12,40 @@ import pytest
 def _english_by_default(settings):
     # Tests read English strings unless they switch language themselves.
     settings.LANGUAGE_CODE = "en"
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} not found")
+    # Playwright runs an event loop in this thread; the test's own ORM calls
+    # happen outside it, so Django's async guard would be a false alarm.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

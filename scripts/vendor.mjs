@@ -10,6 +10,9 @@ const files = {
   "bootstrap/dist/js/bootstrap.bundle.min.js.map": "bootstrap/bootstrap.bundle.min.js.map",
   "bootstrap-icons/font/bootstrap-icons.min.css": "bootstrap-icons/bootstrap-icons.min.css",
   "bootstrap-icons/font/fonts": "bootstrap-icons/fonts",
+  "tom-select/dist/js/tom-select.complete.min.js": "tom-select/tom-select.complete.min.js",
+  "tom-select/dist/css/tom-select.bootstrap5.min.css": "tom-select/tom-select.bootstrap5.min.css",
+  "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
 };
 rmSync(out, { recursive: true, force: true });
 for (const [from, to] of Object.entries(files)) {

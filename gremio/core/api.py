@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import (
     exceptions,
@@ -156,7 +157,9 @@ class OrganisationModelViewSet(
     mixins.ListModelMixin,
     OrganisationGenericViewSet,
 ):
-    pass
+    def perform_create(self, serializer: Any) -> None:
+        # Declared here, after the mixins, so that it is the one that runs.
+        serializer.save(organisation=self.request.organisation)  # type: ignore[attr-defined]
 
 
 class OrganisationReadOnlyViewSet(
@@ -281,3 +284,162 @@ def register(router: Any) -> None:
         ("jobs", JobViewSet),
     ):
         router.register(prefix, organisation_viewset(viewset), basename=f"core-{prefix}")
+
+
+# Reports ----------------------------------------------------------------------
+#
+# One endpoint per registered report, ``/api/v1/<org>/reports/<key>/?from=&to=``
+# (``.../<key>/<id>/`` for a report about one record), and the list of the
+# reports a user may run at ``/api/v1/<org>/reports/``. The period and the
+# report's parameters are validated by the same form as the page's.
+
+
+class ReportPermission(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return can(request.user, view.report.permission, request.organisation)  # type: ignore[attr-defined]
+
+
+class ReportViewSet(OrganisationGenericViewSet):
+    """Runs one registered report (``report`` is set per report by ``register_reports``)."""
+
+    report: Any = None
+    # The report's own permission, not the model permission of RolePermission.
+    permission_classes = (permissions.IsAuthenticated, ReportPermission)  # type: ignore[assignment]
+    filter_backends: tuple[Any, ...] = ()
+    pagination_class = None
+
+    def answer(self, request: Request, subject: Any = None) -> Any:
+        from rest_framework.response import Response
+
+        from .reports import form_errors, run_as_dict, run_report
+
+        organisation = request.organisation  # type: ignore[attr-defined]
+        form = self.report.form(request.query_params, organisation=organisation)
+        if not form.is_valid():
+            raise serializers.ValidationError(form_errors(form))
+        params = form.params()
+        if subject is not None:
+            params[subject._meta.model_name] = subject
+        compare = request.query_params.get("compare", "").lower() in ("1", "true", "yes")
+        run = run_report(
+            self.report,
+            organisation=organisation,
+            period=form.period,
+            params=params,
+            compare=compare,
+        )
+        return Response(run_as_dict(run))
+
+
+class PeriodReportViewSet(ReportViewSet):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return self.answer(request)
+
+
+class SubjectReportViewSet(ReportViewSet):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return self.answer(request, subject=self.get_object())
+
+
+class ReportCatalogueViewSet(OrganisationGenericViewSet):
+    """The reports you may run in this organisation, with their parameters and addresses."""
+
+    # Each report in the list is filtered by its own permission.
+    permission_classes = (permissions.IsAuthenticated,)  # type: ignore[assignment]
+    filter_backends: tuple[Any, ...] = ()
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="reports_list",
+        parameters=[ORG_PARAMETER],
+        responses={200: {"type": "object"}},  # a list action: an array of these
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        from rest_framework.response import Response
+
+        from .reports import reports_for
+
+        organisation = request.organisation  # type: ignore[attr-defined]
+        base = f"/api/v1/{organisation.slug}/reports/"
+        return Response(
+            [
+                {
+                    "key": report.key,
+                    "title": str(report.title),
+                    "description": str(report.description),
+                    "module": report.module,
+                    "subject": report.subject._meta.model_name if report.subject else None,
+                    "parameters": report.parameters(),
+                    "url": f"{base}{report.key}/" + ("{id}/" if report.subject else ""),
+                }
+                for report in reports_for(request.user, organisation)
+            ]
+        )
+
+
+def _report_parameters(report: Any) -> list[OpenApiParameter]:
+    kinds = {"date": OpenApiTypes.DATE, "integer": OpenApiTypes.INT, "boolean": OpenApiTypes.BOOL}
+    parameters = [ORG_PARAMETER]
+    for entry in report.parameters():
+        parameters.append(
+            OpenApiParameter(
+                entry["name"],
+                kinds.get(entry["type"], OpenApiTypes.STR),
+                OpenApiParameter.QUERY,
+                required=False,
+                enum=entry.get("choices"),
+                description=entry["label"],
+            )
+        )
+    if report.subject is not None:
+        name = report.subject._meta.verbose_name
+        parameters.append(
+            OpenApiParameter(
+                "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=f"The {name}."
+            )
+        )
+    parameters.append(
+        OpenApiParameter(
+            "compare",
+            OpenApiTypes.BOOL,
+            OpenApiParameter.QUERY,
+            required=False,
+            description="Also run the report on the previous period of the same length.",
+        )
+    )
+    return parameters
+
+
+def register_reports(router: Any) -> None:
+    """An endpoint per registered report. Call it after every module registered its viewsets.
+
+    (Last, because a report about a company declares the company queryset, and
+    the first viewset of a model is taken as that model's endpoint.)
+    """
+    from django.utils import translation
+
+    from .reports import all_reports
+
+    router.register("reports", ReportCatalogueViewSet, basename="core-reports")
+    with translation.override("en"):
+        for report in all_reports():
+            base: type[ReportViewSet] = (
+                SubjectReportViewSet if report.subject else PeriodReportViewSet
+            )
+            attrs: dict[str, Any] = {"report": report, "__doc__": str(report.description)}
+            if report.subject is not None:
+                attrs["queryset"] = report.subject._default_manager.all()
+            viewset = type(f"{report.key.replace('.', '_')}_report", (base,), attrs)
+            action = "retrieve" if report.subject else "list"
+            schema = extend_schema(
+                operation_id=f"report_{report.key.replace('.', '_')}",
+                summary=str(report.title),
+                description=str(report.description),
+                parameters=_report_parameters(report),
+                responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+            )
+            router.register(
+                f"reports/{report.key}",
+                extend_schema_view(**{action: schema})(viewset),
+                basename=f"report-{report.key}",
+            )

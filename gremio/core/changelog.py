@@ -66,6 +66,16 @@ def attribute_to(user: Any) -> None:
 EXCLUDED_FIELDS = frozenset({"password", "token", "last_login"})
 
 
+class ChangeEncoder(DjangoJSONEncoder):
+    """Dates, decimals and UUIDs as Django encodes them; other values (phones…) as text."""
+
+    def default(self, o: Any) -> Any:
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)
+
+
 def serialize(instance: models.Model) -> dict[str, Any]:
     """The instance's concrete field values as JSON-safe data."""
     data: dict[str, Any] = {}
@@ -74,7 +84,7 @@ def serialize(instance: models.Model) -> dict[str, Any]:
             continue
         data[field.attname if field.is_relation else field.name] = field.value_from_object(instance)
     # Round-trip through the encoder so Decimal, dates and UUIDs become strings.
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(data, cls=ChangeEncoder))
 
 
 def is_logged(model: type[models.Model]) -> bool:

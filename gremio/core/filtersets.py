@@ -70,7 +70,8 @@ class OrganisationFilterSet(django_filters.FilterSet):
                     ).remote_field.model._default_manager.all()
                 if callable(base):
                     base = base(request)
-                flt.extra["queryset"] = scope_queryset(base, organisation)
+                # django-filter builds the field from ``flt.queryset`` (over ``extra``).
+                flt.queryset = flt.extra["queryset"] = scope_queryset(base, organisation)
         if not self.search_fields:
             self.filters.pop("q", None)
 

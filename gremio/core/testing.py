@@ -24,6 +24,22 @@ from gremio.core.views.generic import ModelPages
 
 PK_VIEWS = ("detail", "edit", "delete", "history")
 
+#: model -> factory, filled by every OrganisationScopingTests subclass, so that
+#: tests walking all URLs can make a record of any model.
+FACTORIES: dict[type[models.Model], Any] = {}
+
+
+def load_all_test_modules() -> None:
+    """Import every app's test modules, so that FACTORIES is complete."""
+    import importlib
+    import pkgutil
+
+    import gremio
+
+    for module in pkgutil.walk_packages(gremio.__path__, "gremio."):
+        if ".tests." in module.name and module.name.rsplit(".", 1)[-1].startswith("test_"):
+            importlib.import_module(module.name)
+
 
 def api_prefix_for(model: type[models.Model]) -> str | None:
     from config.api import router
@@ -41,6 +57,11 @@ class OrganisationScopingTests:
     factory: ClassVar[Any] = None
     #: Extra keyword arguments for the factory (beyond ``organisation``).
     factory_kwargs: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.factory is not None:
+            FACTORIES[cls.factory._meta.model] = cls.factory
 
     org_a: Any
     org_b: Any

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import pages
+from .views import pages, reports
 
 app_name = "core"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     *pages.change_pages.urls("changes"),
     *pages.job_pages.urls("jobs"),
     path("jobs/<int:pk>/progress/", pages.job_progress, name="job_progress"),
+    path("lookup/<str:model>/", pages.lookup, name="lookup"),
+    path("reports/", reports.report_list, name="report_list"),
 ]

@@ -6,51 +6,12 @@ Run by `make test` as its own step (`pytest -m browser`); needs /usr/bin/chromiu
 from __future__ import annotations
 
 import csv
-import os
-from collections.abc import Iterator
 
 import pytest
 
 from gremio.core.tests.factories import OrganisationFactory, PillarFactory, member_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "secret-pass-123"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} not found")
-    # Playwright runs an event loop in this thread; the test's own ORM calls
-    # happen outside it, so Django's async guard would be a false alarm.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -68,8 +29,8 @@ def organisation():
 def sign_in(page, email: str = "admin@camara.example") -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
+    page.fill("input[name=password]", "secret-pass-123")
+    page.click("main form button[type=submit]")
     page.wait_for_url("**/camara/")
 
 

@@ -1,13 +1,9 @@
-import importlib
-import pkgutil
-
 import factory
 from django.contrib.contenttypes.models import ContentType
 from django.test import TestCase
 
-import gremio
 from gremio.core.models import Job, ObjectChange, OrganisationOwned
-from gremio.core.testing import OrganisationScopingTests
+from gremio.core.testing import OrganisationScopingTests, load_all_test_modules
 from gremio.core.tests.factories import (
     InvitationFactory,
     OrganisationFactory,
@@ -61,9 +57,7 @@ class TestObjectChangeScoping(OrganisationScopingTests, TestCase):
 
 def test_every_model_with_pages_has_scoping_tests() -> None:
     """A model that gets pages must get its cross-organisation 404 tests too."""
-    for module in pkgutil.walk_packages(gremio.__path__, "gremio."):
-        if ".tests." in module.name and module.name.rsplit(".", 1)[-1].startswith("test_"):
-            importlib.import_module(module.name)
+    load_all_test_modules()
 
     def subclasses(cls: type) -> set[type[OrganisationScopingTests]]:
         found: set[type[OrganisationScopingTests]] = set(cls.__subclasses__())

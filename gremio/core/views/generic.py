@@ -35,6 +35,19 @@ from ..selectors import object_history
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
+def serves(model: type[models.Model]) -> Any:
+    """Mark a function view that takes ``pk`` with the model it serves.
+
+    The URL-walk test uses it to fill ``pk`` with a real record of that model.
+    """
+
+    def decorator(view: Any) -> Any:
+        view.model = model
+        return view
+
+    return decorator
+
+
 def url_name(model: type[models.Model], view: str) -> str:
     return f"{model._meta.app_label}:{model._meta.model_name}_{view}"
 
@@ -124,7 +137,12 @@ class ObjectListView(OrganisationView):
         )
         if request.htmx and request.htmx.target == "object-table":  # type: ignore[attr-defined]
             return render(request, self.partial_template_name, context)
-        return render(request, self.template_name, context)
+        return render(request, self.get_template_names(), context)
+
+    def get_template_names(self) -> list[str]:
+        # As the detail page: a module may extend the generic list (e.g. its list_actions).
+        opts = self.model._meta
+        return [f"{opts.app_label}/{opts.model_name}_list.html", self.template_name]
 
     def export(self, table: tables.Table, export_format: str) -> HttpResponse:
         if export_format not in EXPORT_FORMATS:
@@ -195,14 +213,16 @@ class ObjectEditView(OrganisationView):
     def get_form(self, instance: Any) -> Any:
         data = self.request.POST if self.request.method == "POST" else None
         files = self.request.FILES if self.request.method == "POST" else None
-        initial = (
-            self.request.GET.dict()
-            if instance.pk is None and self.request.method == "GET"
-            else None
-        )
+        initial = None
+        if instance.pk is None and self.request.method == "GET":
+            initial = {**self.get_initial(), **self.request.GET.dict()}
         return self.pages.form(
             data, files, instance=instance, initial=initial, organisation=self.organisation
         )
+
+    def get_initial(self) -> dict[str, Any]:
+        """Defaults of a new record's form; the query string overrides them."""
+        return {}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         instance = self.get_instance()

@@ -32,6 +32,7 @@ from ..forms import (
     RoleAssignmentForm,
 )
 from ..models import ApiToken, Invitation, Job, ObjectChange, Organisation, Pillar, RoleAssignment
+from ..panels import panels_for
 from ..permissions import can
 from ..roles import Role
 from ..selectors import jobs_visible_to, organisations_for_user
@@ -136,6 +137,7 @@ def dashboard(request: HttpRequest, org: str) -> HttpResponse:
             user=request.user,
             organisation=organisation,
         )[:5],
+        "panels": panels_for("dashboard", request),
     }
     return render(request, "core/dashboard.html", context)
 
@@ -155,6 +157,36 @@ def organisation_edit(request: HttpRequest, org: str) -> HttpResponse:
     )
 
 
+def lookup(request: HttpRequest, org: str, model: str) -> HttpResponse:
+    """Choices for a lookup widget: ``?q=`` plus the model's own filters, 20 at most.
+
+    Served from the model's ModelPages declaration, so scoping, the view
+    permission and the search fields are the list page's own.
+    """
+    from django.apps import apps
+
+    try:
+        model_class = apps.get_model(model)
+    except (LookupError, ValueError) as exc:
+        raise Http404 from exc
+    pages = generic.ModelPages.registry.get(model_class)
+    if pages is None or pages.filterset is None:
+        raise Http404
+    organisation = request.organisation  # type: ignore[attr-defined]
+    if not can(
+        request.user,
+        f"{model_class._meta.app_label}.view_{model_class._meta.model_name}",
+        organisation,
+    ):
+        raise PermissionDenied
+    base = pages.queryset if pages.queryset is not None else model_class._default_manager.all()
+    queryset = pages.scope(base.all(), request)
+    filterset = pages.filterset(request.GET, queryset=queryset, request=request)
+    rows = filterset.qs[:20] if filterset.is_valid() else queryset.none()
+    return JsonResponse({"results": [{"value": obj.pk, "text": str(obj)} for obj in rows]})
+
+
+@generic.serves(Job)
 def job_progress(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     """The progress bar fragment a page polls with htmx while a job runs."""
     organisation = request.organisation  # type: ignore[attr-defined]
