@@ -1,0 +1,1112 @@
+"""The members module's reports: their selectors and their declarations.
+
+Each selector reads the operational tables with one or a few aggregate
+queries (never a query per row), on the indexes of ServiceDelivery
+``(organisation, date)``, ``(organisation, service, date)`` and
+``(company, date)``, so it stays fast at a million deliveries. Selectors
+return plain values; the drill-down links and charts are built beside them
+from the same rows, and point at the list filters of the records counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import accumulate, groupby
+from operator import itemgetter
+from typing import Any
+
+from django import forms
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gremio.core.charts import PREVIOUS_COLOUR, Series, bar_chart
+from gremio.core.money import round_money
+from gremio.core.reports import (
+    DATE,
+    DECIMAL,
+    INT,
+    MONEY,
+    PERCENT,
+    Column,
+    Figure,
+    Report,
+    ReportData,
+    ReportForm,
+    ReportRun,
+    add_months,
+    month_end,
+    register,
+)
+
+from .models import (
+    Company,
+    Membership,
+    MembershipPlan,
+    MembershipStatus,
+    Sector,
+    Service,
+    ServiceDelivery,
+)
+
+CURRENT = (MembershipStatus.ACTIVE, MembershipStatus.GRACE)
+CENT, TENTH = Decimal("0.01"), Decimal("0.1")
+DAY = dt.timedelta(days=1)
+
+
+def _average(score: Any, count: int) -> Decimal | None:
+    """Exact mean of integer scores, half-up to two decimals (no float on the way)."""
+    if not count:
+        return None
+    return (Decimal(score) / Decimal(count)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _share(part: int, whole: int | None) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, half-up to one decimal."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def _hours(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _url(organisation: Any, name: str, query: dict[str, Any]) -> str:
+    address = reverse(f"members:{name}", kwargs={"org": organisation.slug})
+    return f"{address}?{urlencode(query, doseq=True)}"
+
+
+def _months(start: dt.date, end: dt.date) -> list[dt.date]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _clip(first: dt.date, last: dt.date, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    return max(first, start), min(last, end)
+
+
+# a. Services delivered ---------------------------------------------------------------
+
+GROUPINGS = [
+    ("service", gettext_lazy("Service")),
+    ("sector", gettext_lazy("SCIAN sector")),
+    ("chamber", gettext_lazy("Chamber")),
+    ("month", gettext_lazy("Month")),
+]
+
+
+class ServicesDeliveredForm(ReportForm):
+    by = forms.ChoiceField(label=gettext_lazy("Group by"), choices=GROUPINGS, required=False)
+
+    def clean_by(self) -> str:
+        return self.cleaned_data.get("by") or "service"
+
+
+def _delivery_measures() -> dict[str, Any]:
+    return {
+        "deliveries": Count("pk"),
+        "companies": Count("company", distinct=True),
+        "hours": Sum("hours"),
+        "rated": Count("satisfaction"),
+        "score": Sum("satisfaction"),
+    }
+
+
+def _delivery_figures(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "deliveries": values["deliveries"],
+        "companies": values["companies"],
+        "hours": _hours(values["hours"]),
+        "satisfaction": _average(values["score"], values["rated"]),
+    }
+
+
+NO_DELIVERIES = {"deliveries": 0, "companies": 0, "hours": None, "rated": 0, "score": None}
+
+
+def _companies_served(*, organisation: Any, start: dt.date, end: dt.date) -> int:
+    """Distinct companies served in the period, read from the (company, date) index alone."""
+    served = ServiceDelivery.objects.filter(company=OuterRef("pk"), date__gte=start, date__lte=end)
+    return Company.objects.filter(organisation=organisation).filter(Exists(served)).count()
+
+
+def _service_names(groups: list[dict[str, Any]]) -> dict[int, str]:
+    ids = [g["service_id"] for g in groups]
+    return dict(Service.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+
+def _sum(groups: Iterable[dict[str, Any]], *names: str) -> dict[str, Any]:
+    """Additive measures of the groups, summed (the total line without another pass)."""
+    groups = list(groups)
+    return {name: sum(g[name] or 0 for g in groups) for name in names}
+
+
+def services_delivered(
+    *, organisation: Any, start: dt.date, end: dt.date, by: str = "service"
+) -> ReportData:
+    """Services delivered in the period, grouped by service, SCIAN sector, chamber or month.
+
+    Per group: deliveries, distinct companies served, hours and the average
+    satisfaction of the rated deliveries. The sector is the parent of the
+    company's subsector. One pass over the period's deliveries, grouped; the
+    total adds the groups up, and counts its distinct companies on the
+    (company, date) index. (By sector, one more query names the sectors.)
+    """
+    deliveries = ServiceDelivery.objects.filter(
+        organisation=organisation, date__gte=start, date__lte=end
+    )
+    measures = _delivery_measures()
+    rows: list[dict[str, Any]] = []
+    grouped: Any  # rows of .values().annotate(): plain dicts
+    if by == "service":
+        # No join to the services: the planner keeps to the (organisation, date) range.
+        grouped = list(deliveries.values("service_id").annotate(**measures).order_by())
+        names = _service_names(grouped)
+        rows = [
+            {
+                "key": g["service_id"],
+                "service_id": g["service_id"],
+                "label": names[g["service_id"]],
+                **_delivery_figures(g),
+            }
+            for g in grouped
+        ]
+        rows.sort(key=lambda r: (-r["deliveries"], r["label"]))
+    elif by == "sector":
+        grouped = list(
+            deliveries.annotate(
+                group_id=Coalesce("company__sector__parent_id", "company__sector_id")
+            )
+            .values("group_id")
+            .annotate(**measures)
+            .order_by()
+        )
+        sectors = Sector.objects.in_bulk([g["group_id"] for g in grouped if g["group_id"]])
+        for g in grouped:
+            sector = sectors.get(g["group_id"])
+            rows.append(
+                {
+                    "key": g["group_id"],
+                    "sector_id": g["group_id"],
+                    "sector_code": sector.code if sector else None,
+                    "label": str(sector) if sector else _("No sector"),
+                    **_delivery_figures(g),
+                }
+            )
+        rows.sort(key=lambda r: (r["sector_code"] is None, r["sector_code"] or ""))
+    elif by == "chamber":
+        by_chamber: Any = deliveries.values(
+            "company__chamber_id", "company__chamber__name", "company__chamber__acronym"
+        ).annotate(**measures)
+        grouped = list(
+            by_chamber.order_by("-deliveries", F("company__chamber__name").asc(nulls_last=True))
+        )
+        rows = [
+            {
+                "key": g["company__chamber_id"],
+                "chamber_id": g["company__chamber_id"],
+                "label": g["company__chamber__acronym"]
+                or g["company__chamber__name"]
+                or _("No chamber"),
+                **_delivery_figures(g),
+            }
+            for g in grouped
+        ]
+    elif by == "month":
+        grouped = list(
+            deliveries.annotate(month=TruncMonth("date"))
+            .values("month")
+            .annotate(**measures)
+            .order_by()
+        )
+        by_month = {g["month"]: g for g in grouped}
+        for index, month in enumerate(_months(start, end)):
+            rows.append(
+                {
+                    "key": index,
+                    "month": month,
+                    "label": date_format(month, "YEAR_MONTH_FORMAT"),
+                    **_delivery_figures(by_month.get(month, NO_DELIVERIES)),
+                }
+            )
+    else:
+        raise ValueError(by)
+    overall = _sum(grouped, "deliveries", "hours", "rated", "score")
+    overall["companies"] = (
+        _companies_served(organisation=organisation, start=start, end=end)
+        if overall["deliveries"]
+        else 0
+    )
+    total = {"label": _("Total"), **_delivery_figures(overall)}
+    heading = dict(GROUPINGS)[by]
+    return ReportData(
+        columns=[
+            Column("label", heading),
+            Column("deliveries", _("Services delivered"), INT, compare=True),
+            Column("companies", _("Companies served"), INT, compare=True),
+            Column("hours", _("Hours"), DECIMAL, compare=True),
+            Column("satisfaction", _("Average satisfaction"), DECIMAL, compare=True),
+        ],
+        rows=rows,
+        total=total,
+    )
+
+
+def services_delivered_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
+    """Deliveries behind a count; companies served behind a number of companies."""
+    organisation, period = run.organisation, run.period
+    first, last = period.start, period.end
+    group: dict[str, Any] = {}
+    if "month" in row:
+        first, last = _clip(row["month"], month_end(row["month"]), first, last)
+    elif "service_id" in row:
+        group = {"service": row["service_id"]}
+    elif "sector_id" in row:
+        group = {"sector": row["sector_id"]}
+    elif "chamber_id" in row:
+        group = {"chamber": row["chamber_id"]}
+    if group and None in group.values():
+        return {}  # "no sector" or "no chamber" has no filter
+    links = {
+        "deliveries": _url(
+            organisation,
+            "servicedelivery_list",
+            {**group, "date_from": first.isoformat(), "date_to": last.isoformat()},
+        )
+    }
+    if "service" not in group:
+        links["companies"] = _url(
+            organisation,
+            "company_list",
+            {
+                **group,
+                "served": "true",
+                "served_from": first.isoformat(),
+                "served_to": last.isoformat(),
+            },
+        )
+    return links
+
+
+def services_delivered_chart(run: ReportRun, links: list[dict[str, str]]) -> dict[str, Any]:
+    rows = run.data.rows
+    series = [
+        Series(
+            _("Services delivered"),
+            [r["deliveries"] for r in rows],
+            [link.get("deliveries") for link in links],
+        )
+    ]
+    if run.previous is not None:
+        before = [(run.previous_row(r) or {}).get("deliveries", 0) for r in rows]
+        series.append(Series(_("Previous period"), before, colour=PREVIOUS_COLOUR))
+    by = run.params.get("by", "service")
+    return bar_chart([r["label"] for r in rows], series, horizontal=by != "month")
+
+
+# b. Share of members served -------------------------------------------------------------
+
+SERVED_GROUPINGS = [
+    ("all", gettext_lazy("All members")),
+    ("chamber", gettext_lazy("Chamber")),
+    ("sector", gettext_lazy("SCIAN sector")),
+]
+
+
+class MembersServedForm(ReportForm):
+    by = forms.ChoiceField(label=gettext_lazy("Group by"), choices=SERVED_GROUPINGS, required=False)
+
+    def clean_by(self) -> str:
+        return self.cleaned_data.get("by") or "all"
+
+
+def _served_figures(members: int, served: int) -> dict[str, Any]:
+    return {
+        "members": members,
+        "served": served,
+        "unserved": members - served,
+        "share": _share(served, members),
+    }
+
+
+def members_served(
+    *, organisation: Any, start: dt.date, end: dt.date, by: str = "all"
+) -> ReportData:
+    """Of the members (membership active or in grace today), how many were served in the period.
+
+    A member is served when it received at least one service in the period.
+    One query per grouping plus the total (and the sector names by sector).
+    """
+    served = ServiceDelivery.objects.filter(company=OuterRef("pk"), date__gte=start, date__lte=end)
+    members = Company.objects.filter(organisation=organisation, membership_status__in=CURRENT)
+    measures = {"members": Count("pk"), "served": Count("pk", filter=Exists(served))}
+    overall = members.aggregate(**measures)
+    total: dict[str, Any] | None = {
+        "label": _("Total"),
+        **_served_figures(overall["members"], overall["served"]),
+    }
+    rows: list[dict[str, Any]] = []
+    grouped: Any  # rows of .values().annotate(): plain dicts
+    if by == "all":
+        figures = _served_figures(overall["members"], overall["served"])
+        rows, total = [{"key": "all", **figures, "label": _("All members")}], None
+    elif by == "chamber":
+        grouped = (
+            members.values("chamber_id", "chamber__name", "chamber__acronym")
+            .annotate(**measures)
+            .order_by(F("chamber__name").asc(nulls_last=True))
+        )
+        rows = [
+            {
+                "key": g["chamber_id"],
+                "chamber_id": g["chamber_id"],
+                "label": g["chamber__acronym"] or g["chamber__name"] or _("No chamber"),
+                **_served_figures(g["members"], g["served"]),
+            }
+            for g in grouped
+        ]
+    elif by == "sector":
+        grouped = list(
+            members.annotate(group_id=Coalesce("sector__parent_id", "sector_id"))
+            .values("group_id")
+            .annotate(**measures)
+            .order_by()
+        )
+        sectors = Sector.objects.in_bulk([g["group_id"] for g in grouped if g["group_id"]])
+        for g in grouped:
+            sector = sectors.get(g["group_id"])
+            rows.append(
+                {
+                    "key": g["group_id"],
+                    "sector_id": g["group_id"],
+                    "sector_code": sector.code if sector else None,
+                    "label": str(sector) if sector else _("No sector"),
+                    **_served_figures(g["members"], g["served"]),
+                }
+            )
+        rows.sort(key=lambda r: (r["sector_code"] is None, r["sector_code"] or ""))
+    else:
+        raise ValueError(by)
+    figures = _served_figures(overall["members"], overall["served"])
+    return ReportData(
+        columns=[
+            Column("label", dict(SERVED_GROUPINGS)[by] if by != "all" else _("Members")),
+            Column("members", _("Members"), INT),
+            Column("served", _("Served"), INT, compare=True),
+            Column("unserved", _("Not served"), INT, compare=True),
+            Column("share", _("Share served"), PERCENT, compare=True),
+        ],
+        rows=rows,
+        total=total,
+        summary=[
+            Figure("share", _("Share of members served"), figures["share"], PERCENT),
+            Figure("served", _("Members served"), figures["served"]),
+            Figure("unserved", _("Members not served"), figures["unserved"]),
+            Figure("members", _("Members"), figures["members"]),
+        ],
+    )
+
+
+def members_served_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
+    """The member companies behind each figure; "not served" is the list of unserved members."""
+    group: dict[str, Any] = {}
+    if "chamber_id" in row:
+        group = {"chamber": row["chamber_id"]}
+    elif "sector_id" in row:
+        group = {"sector": row["sector_id"]}
+    if group and None in group.values():
+        return {}
+    members = {"membership_status": list(CURRENT), **group}
+    dates = {
+        "served_from": run.period.start.isoformat(),
+        "served_to": run.period.end.isoformat(),
+    }
+    return {
+        "members": _url(run.organisation, "company_list", members),
+        "served": _url(run.organisation, "company_list", {**members, "served": "true", **dates}),
+        "unserved": _url(run.organisation, "company_list", {**members, "served": "false", **dates}),
+    }
+
+
+def members_served_chart(run: ReportRun, links: list[dict[str, str]]) -> dict[str, Any]:
+    rows = run.data.rows
+    return bar_chart(
+        [r["label"] for r in rows],
+        [
+            Series(
+                _("Served"),
+                [r["served"] for r in rows],
+                [link.get("served") for link in links],
+                colour="#2f6f4f",
+            ),
+            Series(
+                _("Not served"),
+                [r["unserved"] for r in rows],
+                [link.get("unserved") for link in links],
+                colour="#c0c7cf",
+            ),
+        ],
+        horizontal=True,
+        stacked=True,
+    )
+
+
+# c. Satisfaction ------------------------------------------------------------------------
+
+SCORES = (1, 2, 3, 4, 5)
+SCORE_COLOURS = ("#b83232", "#d9822b", "#c9b037", "#7fae52", "#2f6f4f")
+
+
+def _satisfaction_figures(values: dict[str, Any]) -> dict[str, Any]:
+    rated = values["rated"]
+    return {
+        **{f"s{n}": values[f"s{n}"] for n in SCORES},
+        "rated": rated,
+        "unrated": values["deliveries"] - rated,
+        "average": _average(values["score"], rated),
+        "satisfied": _share(values["s4"] + values["s5"], rated),
+    }
+
+
+def satisfaction(*, organisation: Any, start: dt.date, end: dt.date) -> ReportData:
+    """How the deliveries of each service were rated: the count of each score 1–5 and the mean.
+
+    Deliveries without a rating count as "not rated" and stay out of the mean.
+    One query, by service (and one for their names); the total adds the services up.
+    """
+    deliveries = ServiceDelivery.objects.filter(
+        organisation=organisation, date__gte=start, date__lte=end
+    )
+    measures: dict[str, Any] = {
+        **{f"s{n}": Count("pk", filter=Q(satisfaction=n)) for n in SCORES},
+        "deliveries": Count("pk"),
+        "rated": Count("satisfaction"),
+        "score": Sum("satisfaction"),
+    }
+    grouped: list[Any] = list(deliveries.values("service_id").annotate(**measures).order_by())
+    names = _service_names(grouped)
+    rows = [
+        {
+            "key": g["service_id"],
+            "service_id": g["service_id"],
+            "label": names[g["service_id"]],
+            **_satisfaction_figures(g),
+        }
+        for g in grouped
+    ]
+    rows.sort(key=lambda r: (r["label"], r["key"]))
+    overall = _satisfaction_figures(_sum(grouped, *measures))
+    return ReportData(
+        columns=[
+            Column("label", _("Service")),
+            *(Column(f"s{n}", _("Rated {score}").format(score=n), INT) for n in SCORES),
+            Column("rated", _("Rated"), INT, compare=True),
+            Column("unrated", _("Not rated"), INT),
+            Column("average", _("Average (1–5)"), DECIMAL, compare=True),
+            Column("satisfied", _("Rated 4 or 5"), PERCENT, compare=True),
+        ],
+        rows=rows,
+        total={"label": _("Total"), **overall},
+        summary=[
+            Figure("average", _("Average satisfaction"), overall["average"], DECIMAL),
+            Figure("satisfied", _("Rated 4 or 5"), overall["satisfied"], PERCENT),
+            Figure("rated", _("Rated deliveries"), overall["rated"]),
+            Figure("unrated", _("Deliveries not rated"), overall["unrated"]),
+        ],
+    )
+
+
+def satisfaction_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
+    """Each score's count links to the deliveries of that service rated so."""
+    base: dict[str, Any] = {
+        "date_from": run.period.start.isoformat(),
+        "date_to": run.period.end.isoformat(),
+    }
+    if "service_id" in row:
+        base["service"] = row["service_id"]
+    return {
+        f"s{n}": _url(run.organisation, "servicedelivery_list", {**base, "satisfaction": n})
+        for n in SCORES
+    }
+
+
+def satisfaction_chart(run: ReportRun, links: list[dict[str, str]]) -> dict[str, Any]:
+    rows = run.data.rows
+    return bar_chart(
+        [r["label"] for r in rows],
+        [
+            Series(
+                str(n),
+                [r[f"s{n}"] for r in rows],
+                [link.get(f"s{n}") for link in links],
+                colour=SCORE_COLOURS[n - 1],
+            )
+            for n in SCORES
+        ],
+        horizontal=True,
+        stacked=True,
+    )
+
+
+# d. Members gained, renewed, lapsed and resigned ---------------------------------------------
+#
+# From the membership rows, by their dates (a manual status override does not
+# move them). With g the grace days of a membership's plan, and its grace
+# ending on end + g:
+#   renewed  a membership that starts at most g + 1 days after an earlier one of
+#            the same company ends (and that one was not resigned before it);
+#   gained   a membership that starts and renews none (a first one, or after a gap);
+#   resigned a membership resigned in the period while still a member (by the
+#            end of its grace);
+#   lapsed   a membership whose grace ends in the period, not resigned by then,
+#            and that no later membership renews (one that starts by the day
+#            after the grace and runs past its end);
+#   member   on a day: a membership has started, its grace has not ended, and it
+#            has not been resigned.
+# Nothing is counted after today (a lapse, once its grace has ended).
+#
+# The report reads, per period, the memberships that can matter (those whose
+# grace reaches the period and that start by its end) in one indexed query and
+# counts in one pass; the memberships list's "movement" filter applies the
+# same rules in SQL (``movement_condition``), so each count opens its rows.
+
+INTERVALS = [("month", gettext_lazy("Month")), ("quarter", gettext_lazy("Quarter"))]
+MOVEMENTS = [
+    ("gained", gettext_lazy("Gained")),
+    ("renewed", gettext_lazy("Renewed")),
+    ("lapsed", gettext_lazy("Lapsed")),
+    ("resigned", gettext_lazy("Resigned")),
+]
+
+
+class MovementsForm(ReportForm):
+    interval = forms.ChoiceField(label=gettext_lazy("By"), choices=INTERVALS, required=False)
+
+    def clean_interval(self) -> str:
+        return self.cleaned_data.get("interval") or "month"
+
+
+def _any(conditions: Iterable[Q]) -> Q:
+    """OR of the conditions; no condition matches nothing."""
+    combined = Q(pk__in=[])
+    for condition in conditions:
+        combined |= condition
+    return combined
+
+
+def plan_graces(*, organisation: Any) -> list[int]:
+    """The distinct grace days of the organisation's plans (few; conditions branch on them)."""
+    graces = MembershipPlan.objects.filter(organisation=organisation).values_list(
+        "grace_days", flat=True
+    )
+    return sorted(set(graces))
+
+
+def _renews_earlier(graces: list[int]) -> Exists:
+    earlier = (
+        Membership.objects.filter(company=OuterRef("company"), start__lt=OuterRef("start"))
+        .filter(Q(resigned_on__isnull=True) | Q(resigned_on__gte=OuterRef("start")))
+        .filter(
+            _any(
+                Q(plan__grace_days=g, end__gte=OuterRef("start") - dt.timedelta(days=g + 1))
+                for g in graces
+            )
+        )
+    )
+    return Exists(earlier)
+
+
+def _renewed_later(grace: int) -> Exists:
+    return Exists(
+        Membership.objects.filter(
+            company=OuterRef("company"),
+            start__gt=OuterRef("start"),
+            start__lte=OuterRef("end") + dt.timedelta(days=grace + 1),
+            end__gt=OuterRef("end"),
+        )
+    )
+
+
+def _grace_ends(first: dt.date, last: dt.date, grace: int) -> Q:
+    """Memberships with plans of ``grace`` days whose grace ends between first and last."""
+    return Q(
+        plan__grace_days=grace,
+        end__gte=first - dt.timedelta(days=grace),
+        end__lte=last - dt.timedelta(days=grace),
+    )
+
+
+def movement_condition(movement: str, *, first: dt.date, last: dt.date, graces: list[int]) -> Q:
+    """The memberships behind a movement between ``first`` and ``last`` (both included)."""
+    if movement in ("gained", "renewed"):
+        renewal = _renews_earlier(graces)
+        return Q(start__gte=first, start__lte=last) & Q(
+            renewal if movement == "renewed" else ~renewal
+        )
+    if movement == "resigned":
+        return Q(resigned_on__gte=first, resigned_on__lte=last) & _any(
+            Q(plan__grace_days=g, resigned_on__lte=F("end") + dt.timedelta(days=g)) for g in graces
+        )
+    if movement == "lapsed":
+        return _any(
+            _grace_ends(first, last, g)
+            & (Q(resigned_on__isnull=True) | Q(resigned_on__gt=F("end") + dt.timedelta(days=g)))
+            & Q(~_renewed_later(g))
+            for g in graces
+        )
+    raise ValueError(movement)
+
+
+def memberships_moved(
+    queryset: QuerySet[Any], *, movement: str, first: dt.date, last: dt.date, organisation: Any
+) -> QuerySet[Any]:
+    """For the memberships list's filter: the rows the report counts for ``movement``."""
+    graces = plan_graces(organisation=organisation)
+    return queryset.filter(movement_condition(movement, first=first, last=last, graces=graces))
+
+
+def _buckets(start: dt.date, end: dt.date, interval: str) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """(calendar start, first day, last day) of each month or quarter, clipped to the period."""
+    step = 3 if interval == "quarter" else 1
+    bucket = start.replace(day=1, month=(start.month - 1) // step * step + 1)
+    buckets = []
+    while bucket <= end:
+        following = add_months(bucket, step)
+        first, last = _clip(bucket, following - DAY, start, end)
+        buckets.append((bucket, first, last))
+        bucket = following
+    return buckets
+
+
+def _bucket_label(bucket: dt.date, interval: str) -> str:
+    if interval == "quarter":
+        return _("Q{quarter} {year}").format(quarter=(bucket.month - 1) // 3 + 1, year=bucket.year)
+    return date_format(bucket, "YEAR_MONTH_FORMAT")
+
+
+# A membership as the movements count it: (start, end, resigned on, end of grace).
+Term = tuple[dt.date, dt.date, dt.date | None, dt.date]
+
+
+def _terms(
+    *, organisation: Any, start: dt.date, end: dt.date, graces: dict[int, int]
+) -> Iterator[tuple[int, list[Term]]]:
+    """Per company, by start, the memberships whose grace reaches the period and that start by
+    the day after it: every one a movement in the period, or its renewal, can involve."""
+    reach = start - dt.timedelta(days=max(graces.values()) + 1)
+    rows = (
+        Membership.objects.filter(organisation=organisation, end__gte=reach, start__lte=end + DAY)
+        .order_by("company_id", "start")
+        .values_list("company_id", "start", "end", "resigned_on", "plan_id")
+    )
+    grace = {plan: dt.timedelta(days=days) for plan, days in graces.items()}
+    for company, group in groupby(rows.iterator(chunk_size=5000), key=itemgetter(0)):
+        yield (
+            company,
+            [
+                (first, last, resigned, last + grace[plan])
+                for _c, first, last, resigned, plan in group
+            ],
+        )
+
+
+def membership_movements(
+    *,
+    organisation: Any,
+    start: dt.date,
+    end: dt.date,
+    interval: str = "month",
+    today: dt.date | None = None,
+) -> ReportData:
+    """Members gained, renewed, lapsed and resigned per month or quarter, with retention and churn.
+
+    Members at the start and at the end are those on the first and on the
+    last day of each month or quarter. Retention rate = renewed / (renewed +
+    lapsed + resigned): of the memberships that came to an end, the share
+    renewed. Churn rate = (lapsed + resigned) / members at the start.
+    Two queries (the plans' grace days, and the memberships that can matter,
+    on an index), whatever the number of months.
+    """
+    today = today or timezone.localdate()
+    buckets = _buckets(start, end, interval)
+    firsts = [first for _bucket, first, _last in buckets]
+    graces = dict(
+        MembershipPlan.objects.filter(organisation=organisation).values_list("pk", "grace_days")
+    )
+    moved: dict[str, list[set[int]]] = {name: [set() for _ in buckets] for name, _ in MOVEMENTS}
+    # The days members are counted on: each bucket's first and last day, up to today.
+    days = sorted(
+        {day for _b, first, last in buckets for day in (first, min(last, today)) if first <= today}
+    )
+    on_day = [0] * (len(days) + 1)  # a difference array: +1 where a run starts, -1 after it
+    last_event, last_lapse = min(end, today), min(end, today - DAY)
+
+    def count(movement: str, day: dt.date, company: int) -> None:
+        moved[movement][bisect_right(firsts, day) - 1].add(company)
+
+    terms = _terms(organisation=organisation, start=start, end=end, graces=graces) if graces else ()
+    for company, company_terms in terms:
+        run_first: dt.date | None = None
+        run_last = start
+        for first, last, resigned, grace_end in company_terms:
+            if start <= first <= last_event:
+                renews = any(
+                    e_first < first
+                    and e_grace_end + DAY >= first
+                    and (e_resigned is None or e_resigned >= first)
+                    for e_first, _e_last, e_resigned, e_grace_end in company_terms
+                )
+                count("renewed" if renews else "gained", first, company)
+            if resigned is not None and resigned <= grace_end:
+                member_until = resigned - DAY
+                if start <= resigned <= last_event:
+                    count("resigned", resigned, company)
+            else:
+                member_until = grace_end
+                if start <= grace_end <= last_lapse and not any(
+                    first < l_first <= grace_end + DAY and l_last > last
+                    for l_first, l_last, _l_resigned, _l_grace_end in company_terms
+                ):
+                    count("lapsed", grace_end, company)
+            # A company counts once a day, however many of its memberships overlap.
+            if member_until < first:
+                continue
+            if run_first is not None and first <= run_last + DAY:
+                run_last = max(run_last, member_until)
+                continue
+            if run_first is not None:
+                on_day[bisect_left(days, run_first)] += 1
+                on_day[bisect_right(days, run_last)] -= 1
+            run_first, run_last = first, member_until
+        if run_first is not None:
+            on_day[bisect_left(days, run_first)] += 1
+            on_day[bisect_right(days, run_last)] -= 1
+    members_on = dict(zip(days, accumulate(on_day), strict=False))
+
+    rows = []
+    for index, (calendar_start, first, last) in enumerate(buckets):
+        row: dict[str, Any] = {
+            "key": index,
+            "period_start": first,
+            "period_end": last,
+            "label": _bucket_label(calendar_start, interval),
+            "members_start": members_on.get(first),
+            **{name: len(moved[name][index]) for name, _label in MOVEMENTS},
+            "members_end": members_on.get(min(last, today)) if first <= today else None,
+        }
+        rows.append(_with_rates(row))
+    total = _with_rates(
+        {
+            "label": _("Total"),
+            "members_start": rows[0]["members_start"] if rows else None,
+            "members_end": next(
+                (r["members_end"] for r in reversed(rows) if r["members_end"] is not None), None
+            ),
+            **{name: sum(r[name] for r in rows) for name, _label in MOVEMENTS},
+        }
+    )
+    return ReportData(
+        columns=[
+            Column("label", dict(INTERVALS)[interval]),
+            Column("members_start", _("Members at the start"), INT),
+            Column("gained", _("Gained"), INT, compare=True),
+            Column("renewed", _("Renewed"), INT, compare=True),
+            Column("lapsed", _("Lapsed"), INT, compare=True),
+            Column("resigned", _("Resigned"), INT, compare=True),
+            Column("members_end", _("Members at the end"), INT),
+            Column("retention", _("Retention rate"), PERCENT, compare=True),
+            Column("churn", _("Churn rate"), PERCENT, compare=True),
+        ],
+        rows=rows,
+        total=total,
+        summary=[
+            Figure("gained", _("Members gained"), total["gained"]),
+            Figure("renewed", _("Renewals"), total["renewed"]),
+            Figure("retention", _("Retention rate"), total["retention"], PERCENT),
+            Figure("churn", _("Churn rate"), total["churn"], PERCENT),
+        ],
+    )
+
+
+def _with_rates(row: dict[str, Any]) -> dict[str, Any]:
+    lost = row["lapsed"] + row["resigned"]
+    row["retention"] = _share(row["renewed"], row["renewed"] + lost)
+    row["churn"] = _share(lost, row["members_start"])
+    return row
+
+
+def movements_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
+    """Each movement's count links to the memberships behind it, through the same conditions."""
+    first = row.get("period_start", run.period.start)
+    last = row.get("period_end", run.period.end)
+    today = timezone.localdate()
+    links = {}
+    for movement, _label in MOVEMENTS:
+        until = min(last, today - DAY if movement == "lapsed" else today)
+        if first <= until:
+            links[movement] = _url(
+                run.organisation,
+                "membership_list",
+                {
+                    "movement": movement,
+                    "movement_from": first.isoformat(),
+                    "movement_to": until.isoformat(),
+                },
+            )
+    return links
+
+
+MOVEMENT_COLOURS = {
+    "gained": "#2f6f4f",
+    "renewed": "#1f5fa8",
+    "lapsed": "#b83232",
+    "resigned": "#6b6b6b",
+}
+
+
+def movements_chart(run: ReportRun, links: list[dict[str, str]]) -> dict[str, Any]:
+    rows = run.data.rows
+    return bar_chart(
+        [r["label"] for r in rows],
+        [
+            Series(
+                label,
+                [r[movement] for r in rows],
+                [link.get(movement) for link in links],
+                colour=MOVEMENT_COLOURS[movement],
+            )
+            for movement, label in MOVEMENTS
+        ],
+    )
+
+
+# e. A member's statement --------------------------------------------------------------------
+
+
+def member_statement(
+    *, organisation: Any, start: dt.date, end: dt.date, company: Company
+) -> ReportData:
+    """One company's services received in the period against the dues billed for it.
+
+    Until the finance module bills dues, a membership's dues in the period are
+    its fee (negotiated, else the plan's) prorated by the days of its term that
+    fall in the period, rounded half-up to the centavo; the total is the sum of
+    the rounded lines. Two queries.
+    """
+    deliveries = list(
+        ServiceDelivery.objects.filter(
+            organisation=organisation, company=company, date__gte=start, date__lte=end
+        )
+        .select_related("service")
+        .order_by("date", "pk")
+    )
+    memberships = list(
+        Membership.objects.filter(
+            organisation=organisation, company=company, start__lte=end, end__gte=start
+        )
+        .select_related("plan")
+        .order_by("start", "pk")
+    )
+    rows: list[dict[str, Any]] = []
+    dues_total = Decimal("0.00")
+    for membership in memberships:
+        first, last = _clip(membership.start, membership.end, start, end)
+        days = (last - first).days + 1
+        term = (membership.end - membership.start).days + 1
+        fee = membership.effective_fee
+        dues = round_money(fee * days / term, organisation.currency)
+        dues_total += dues
+        rows.append(
+            {
+                "kind": _("Dues"),
+                "date": first,
+                "membership_id": membership.pk,
+                "concept": _("{plan}, term {start} to {end}").format(
+                    plan=membership.plan.name,
+                    start=date_format(membership.start, "SHORT_DATE_FORMAT"),
+                    end=date_format(membership.end, "SHORT_DATE_FORMAT"),
+                ),
+                "days": days,
+                "term_days": term,
+                "fee": fee,
+                "dues": dues,
+            }
+        )
+    hours = Decimal("0.00")
+    rated, score = 0, 0
+    for delivery in deliveries:
+        hours += delivery.hours
+        if delivery.satisfaction is not None:
+            rated, score = rated + 1, score + delivery.satisfaction
+        rows.append(
+            {
+                "kind": _("Service"),
+                "date": delivery.date,
+                "delivery_id": delivery.pk,
+                "concept": delivery.service.name,
+                "hours": delivery.hours,
+                "satisfaction": delivery.satisfaction,
+            }
+        )
+    average = _average(score, rated)
+    services = len(deliveries)
+    return ReportData(
+        columns=[
+            Column("date", _("Date"), DATE),
+            Column("kind", _("Kind")),
+            Column("concept", _("Concept")),
+            Column("hours", _("Hours"), DECIMAL),
+            Column("satisfaction", _("Satisfaction"), INT),
+            Column("days", _("Days in the period"), INT),
+            Column("fee", _("Fee for the term"), MONEY),
+            Column("dues", _("Dues in the period"), MONEY),
+        ],
+        rows=rows,
+        total={
+            "concept": _("Total"),
+            "hours": _hours(hours),
+            "satisfaction": average,
+            "dues": dues_total,
+        },
+        summary=[
+            Figure("services", _("Services received"), services),
+            Figure("hours", _("Hours of service"), _hours(hours), DECIMAL),
+            Figure("dues", _("Dues billed"), dues_total, MONEY),
+            Figure(
+                "dues_per_service",
+                _("Dues per service received"),
+                round_money(dues_total / services, organisation.currency) if services else None,
+                MONEY,
+            ),
+        ],
+    )
+
+
+def statement_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
+    slug = run.organisation.slug
+    if "delivery_id" in row:
+        return {
+            "concept": reverse(
+                "members:servicedelivery_detail", kwargs={"org": slug, "pk": row["delivery_id"]}
+            )
+        }
+    if "membership_id" in row:
+        return {
+            "concept": reverse(
+                "members:membership_detail", kwargs={"org": slug, "pk": row["membership_id"]}
+            )
+        }
+    company = run.params["company"]
+    return {
+        "hours": _url(
+            run.organisation,
+            "servicedelivery_list",
+            {
+                "company": company.pk,
+                "date_from": run.period.start.isoformat(),
+                "date_to": run.period.end.isoformat(),
+            },
+        )
+    }
+
+
+# Declarations ------------------------------------------------------------------------------
+
+
+def register_all() -> None:
+    register(
+        Report(
+            key="members.services_delivered",
+            title=gettext_lazy("Services delivered"),
+            description=gettext_lazy(
+                "Services delivered in the period by service, SCIAN sector, chamber or month: "
+                "how many, to how many companies, hours and average satisfaction."
+            ),
+            module="members",
+            permission="members.view_servicedelivery",
+            selector=services_delivered,
+            form=ServicesDeliveredForm,
+            links=services_delivered_links,
+            chart=services_delivered_chart,
+            order=10,
+        )
+    )
+    register(
+        Report(
+            key="members.members_served",
+            title=gettext_lazy("Members served"),
+            description=gettext_lazy(
+                "The share of active members (active or in grace) that received at least one "
+                "service in the period, and the list of those that did not."
+            ),
+            module="members",
+            permission="members.view_servicedelivery",
+            selector=members_served,
+            form=MembersServedForm,
+            links=members_served_links,
+            chart=members_served_chart,
+            order=20,
+        )
+    )
+    register(
+        Report(
+            key="members.satisfaction",
+            title=gettext_lazy("Satisfaction"),
+            description=gettext_lazy(
+                "How members rated the services delivered in the period: the number of each "
+                "score from 1 to 5 and the average, by service."
+            ),
+            module="members",
+            permission="members.view_servicedelivery",
+            selector=satisfaction,
+            links=satisfaction_links,
+            chart=satisfaction_chart,
+            order=30,
+        )
+    )
+    register(
+        Report(
+            key="members.membership_movements",
+            title=gettext_lazy("Members gained and lost"),
+            description=gettext_lazy(
+                "Members gained, renewed, lapsed and resigned per month or quarter, with the "
+                "retention and churn rates."
+            ),
+            module="members",
+            permission="members.view_membership",
+            selector=membership_movements,
+            form=MovementsForm,
+            links=movements_links,
+            chart=movements_chart,
+            order=40,
+        )
+    )
+    register(
+        Report(
+            key="members.statement",
+            title=gettext_lazy("Member statement"),
+            description=gettext_lazy(
+                "For one company: the services it received in the period against the dues "
+                "billed for it (membership fees prorated by days)."
+            ),
+            module="members",
+            permission="members.view_membership",
+            selector=member_statement,
+            subject=Company,
+            route="companies/<int:pk>/statement/",
+            links=statement_links,
+            order=50,
+        )
+    )
