@@ -970,7 +970,8 @@ class _Builder:
                 continue
             break
         for membership in memberships:
-            membership.status = services.membership_status_on(membership, today)
+            renewed = services.is_renewed(membership, today, memberships)
+            membership.status = services.membership_status_on(membership, today, renewed=renewed)
         last = memberships[-1]
         if (
             last.status in (MembershipStatus.GRACE, MembershipStatus.LAPSED)
@@ -980,7 +981,9 @@ class _Builder:
             last.status_override = MembershipStatus.ACTIVE
             last.override_until = today + dt.timedelta(days=rng.randint(15, 90))
             last.notes = "Convenio de pago: se mantiene activa mientras liquida la cuota."
-            last.status = services.membership_status_on(last, today)
+            last.status = services.membership_status_on(
+                last, today, renewed=services.is_renewed(last, today, memberships)
+            )
         # The company's state: its current membership is an active one, else one
         # in grace, else a pending one, else the latest; "member since" is the
         # start of the unbroken run of renewals that reaches it.

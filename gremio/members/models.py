@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from gremio.core.models import OrganisationOwned, Pillar, validate_rfc
@@ -101,14 +102,16 @@ class Tag(OrganisationOwned):
 
 
 class MembershipStatus(models.TextChoices):
-    NONE = "", _("No membership")
-    PENDING = "pending", _("Pending")
-    ACTIVE = "active", _("Active")
-    GRACE = "grace", _("In grace")
-    LAPSED = "lapsed", _("Lapsed")
-    RESIGNED = "resigned", _("Resigned")
+    # In context: a membership's status reads in the singular ("Vencida"),
+    # while the same English words head plural report columns.
+    NONE = "", pgettext_lazy("membership status", "No membership")
+    PENDING = "pending", pgettext_lazy("membership status", "Pending")
+    ACTIVE = "active", pgettext_lazy("membership status", "Active")
+    GRACE = "grace", pgettext_lazy("membership status", "In grace")
+    LAPSED = "lapsed", pgettext_lazy("membership status", "Lapsed")
+    RESIGNED = "resigned", pgettext_lazy("membership status", "Resigned")
     # A past period followed, within its grace days, by the next one.
-    RENEWED = "renewed", _("Renewed")
+    RENEWED = "renewed", pgettext_lazy("membership status", "Renewed")
 
 
 class Company(OrganisationOwned):

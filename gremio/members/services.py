@@ -81,8 +81,7 @@ def is_renewed(
             Membership.objects.filter(company_id=membership.company_id).exclude(pk=membership.pk)
         )
     return any(
-        o.pk != membership.pk and membership.end < o.start <= limit and o.start <= day
-        for o in others
+        o is not membership and membership.end < o.start <= limit and o.start <= day for o in others
     )
 
 

@@ -148,9 +148,17 @@ class SmallDemoTests(TestCase):
     def test_statuses_follow_the_rules_today(self) -> None:
         today = services.today()
         for membership in self.scoped(Membership).select_related("plan"):
-            assert membership.status == services.membership_status_on(membership, today)
+            renewed = services.is_renewed(membership, today)
+            assert membership.status == services.membership_status_on(
+                membership, today, renewed=renewed
+            )
         statuses = Counter(self.scoped(Membership).values_list("status", flat=True))
-        for status in (MembershipStatus.ACTIVE, MembershipStatus.LAPSED, MembershipStatus.RESIGNED):
+        for status in (
+            MembershipStatus.ACTIVE,
+            MembershipStatus.LAPSED,
+            MembershipStatus.RESIGNED,
+            MembershipStatus.RENEWED,
+        ):
             assert statuses[status], status
         assert self.scoped(Membership).exclude(status_override="").exists()
 
