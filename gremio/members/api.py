@@ -199,12 +199,19 @@ class InteractionSerializer(OrganisationModelSerializer):
         )
 
 
-def _viewset(model: Any, serializer: Any, filterset: Any, queryset: Any = None) -> type:
+def _delete_delivery(viewset: Any, instance: ServiceDelivery) -> None:
+    services.delivery_delete(delivery=instance)
+
+
+def _viewset(
+    model: Any, serializer: Any, filterset: Any, queryset: Any = None, **extra: Any
+) -> type:
     attrs = {
         "queryset": queryset if queryset is not None else model.objects.all(),
         "serializer_class": serializer,
         "filterset_class": filterset,
         "__doc__": f"{model._meta.verbose_name_plural.capitalize()} of the organisation.",
+        **extra,
     }
     return organisation_viewset(
         type(f"{model.__name__}ViewSet", (OrganisationModelViewSet,), attrs)
@@ -239,6 +246,7 @@ def register(router: Any) -> None:
                 ServiceDeliverySerializer,
                 filtersets.ServiceDeliveryFilterSet,
                 ServiceDelivery.objects.prefetch_related("contacts"),
+                perform_destroy=_delete_delivery,
             ),
         ),
         (

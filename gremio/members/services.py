@@ -222,13 +222,29 @@ def memberships_recompute(*, organisation: Any, day: dt.date | None = None) -> i
 
 @transaction.atomic
 def delivery_save(*, delivery: ServiceDelivery, contacts: Any = None) -> ServiceDelivery:
-    """Save a service delivery and keep the company's last-service date."""
+    """Save a service delivery and keep the last-service date of its company (and of the
+    company it was moved from)."""
+    previous_company_id = (
+        ServiceDelivery.objects.filter(pk=delivery.pk).values_list("company_id", flat=True).first()
+        if delivery.pk
+        else None
+    )
     delivery.full_clean()
     delivery.save()
     if contacts is not None:
         delivery.contacts.set(contacts)
     company_refresh(company=delivery.company)
+    if previous_company_id and previous_company_id != delivery.company_id:
+        company_refresh(company=Company.objects.get(pk=previous_company_id))
     return delivery
+
+
+@transaction.atomic
+def delivery_delete(*, delivery: ServiceDelivery) -> None:
+    """Delete a service delivery and keep the company's last-service date."""
+    company = delivery.company
+    delivery.delete()
+    company_refresh(company=company)
 
 
 @transaction.atomic

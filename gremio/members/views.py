@@ -110,6 +110,12 @@ class ContactEditView(generic.ObjectEditView):
         return contact
 
 
+class ServiceDeliveryDeleteView(generic.ObjectDeleteView):
+    def delete(self, obj: Any) -> bool:
+        services.delivery_delete(delivery=obj)
+        return True
+
+
 class MembershipDeleteView(generic.ObjectDeleteView):
     def delete(self, obj: Any) -> bool:
         company = obj.company
@@ -236,7 +242,11 @@ servicedelivery_pages = generic.ModelPages(
         "outcome",
         "notes",
     ),
-    view_classes={"add": ServiceDeliveryEditView, "edit": ServiceDeliveryEditView},
+    view_classes={
+        "add": ServiceDeliveryEditView,
+        "edit": ServiceDeliveryEditView,
+        "delete": ServiceDeliveryDeleteView,
+    },
     lazy_pagination=True,  # hundreds of thousands of rows: no COUNT(*) per page
 )
 interaction_pages = generic.ModelPages(

@@ -218,3 +218,28 @@ class RenewedStatusTests(TestCase):
         )
         old.refresh_from_db()
         self.assertEqual(old.status, "lapsed")
+
+
+class LastServiceDateTests(TestCase):
+    def test_delete_and_move_keep_last_service_dates_right(self) -> None:
+        first = ServiceDeliveryFactory.create(date=D(2026, 2, 1))
+        services.delivery_save(delivery=first)
+        later = ServiceDeliveryFactory.create(
+            organisation=first.organisation,
+            company=first.company,
+            service=first.service,
+            date=D(2026, 5, 5),
+        )
+        services.delivery_save(delivery=later)
+        company = first.company
+        other = CompanyFactory.create(organisation=first.organisation)
+        later.company = other
+        services.delivery_save(delivery=later)  # moved to another company
+        company.refresh_from_db()
+        other.refresh_from_db()
+        self.assertEqual(
+            (company.last_service_on, other.last_service_on), (D(2026, 2, 1), D(2026, 5, 5))
+        )
+        services.delivery_delete(delivery=first)
+        company.refresh_from_db()
+        self.assertIsNone(company.last_service_on)
