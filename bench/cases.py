@@ -1,17 +1,27 @@
-"""One benchmark run against the database named by DATABASE_URL (see run.py)."""
+"""One benchmark run against the database named by DATABASE_URL (see run.py).
+
+Each module adds a ``Group`` to ``GROUPS``: how to build its data in the
+benchmark organisation (once; later runs reuse it) and which pages to time.
+"""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+ORG = "bench"  # the organisation every group fills and measures
 
 
 def ensure_postgres_database(url: str) -> bool:
@@ -29,33 +39,48 @@ def ensure_postgres_database(url: str) -> bool:
     return True
 
 
-def fill(changes: int) -> None:
+def setup() -> Any:
+    """The benchmark organisations and users; returns user0 (admin of ``bench``)."""
     from django.contrib.auth import get_user_model
-    from django.contrib.contenttypes.models import ContentType
 
     from gremio.core import services
     from gremio.core.changelog import change_context
-    from gremio.core.models import ObjectChange, Organisation, Pillar, RoleAssignment
+    from gremio.core.models import Organisation
 
-    rng = random.Random(2026)
     with change_context(None, label="bench"):
         organisations = []
-        for slug in ("bench", "bench-other"):
+        for slug in (ORG, f"{ORG}-other"):
             org = Organisation.objects.filter(slug=slug).first() or services.organisation_create(
                 name=f"Benchmark {slug}", slug=slug
             )
             organisations.append(org)
         User = get_user_model()
-        users = []
         for i in range(5):
             user, _ = User.objects.get_or_create(email=f"user{i}@bench.example")
             user.set_password("bench-pass-1")
             user.save()
             services.role_grant(organisation=organisations[0], user=user, role="admin")
-            users.append(user)
+    return User.objects.get(email="user0@bench.example")
+
+
+# Core: the change log and the shell pages ---------------------------------------
+
+
+def fill_changes(options: argparse.Namespace) -> str:
+    from django.contrib.auth import get_user_model
+    from django.contrib.contenttypes.models import ContentType
+
+    from gremio.core.models import ObjectChange, Organisation, Pillar, RoleAssignment
+
+    changes = options.changes
+    rng = random.Random(2026)
+    organisations = [Organisation.objects.get(slug=slug) for slug in (ORG, f"{ORG}-other")]
+    users = list(
+        get_user_model().objects.filter(email__endswith="@bench.example").order_by("email")
+    )
     existing = ObjectChange.objects.count()
     if existing >= changes:
-        return
+        return f"{existing:,} change-log rows"
     pillar_type = ContentType.objects.get_for_model(Pillar)
     role_type = ContentType.objects.get_for_model(RoleAssignment)
     pillar_ids = list(
@@ -89,6 +114,159 @@ def fill(changes: int) -> None:
             batch = []
     if batch:
         ObjectChange.objects.bulk_create(batch)
+    return f"{ObjectChange.objects.count():,} change-log rows"
+
+
+def core_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
+    from django.contrib.auth import get_user_model
+
+    from gremio.core.models import Pillar
+
+    user = get_user_model().objects.get(email="user0@bench.example")
+    pillar = Pillar.objects.filter(organisation__slug=ORG).order_by("pk").first()
+    assert pillar is not None
+    return [
+        ("start page", f"/{ORG}/"),
+        ("pillar list", f"/{ORG}/pillars/"),
+        ("pillar history", f"/{ORG}/pillars/{pillar.pk}/history/"),
+        ("change log, first page", f"/{ORG}/changes/"),
+        ("change log, action=update", f"/{ORG}/changes/?action=update"),
+        (
+            "change log, user + year",
+            f"/{ORG}/changes/?user={user.pk}&time_after=2025-01-01&time_before=2025-12-31",
+        ),
+        ("change log, page 200", f"/{ORG}/changes/?page=200"),
+        ("change log, search", f"/{ORG}/changes/?q=Record%20424242"),
+        ("API change log", f"/api/v1/{ORG}/changes/"),
+        ("API change log, action=delete", f"/api/v1/{ORG}/changes/?action=delete"),
+    ]
+
+
+# Members: the demo data at the chosen scale ---------------------------------------
+
+
+def fill_members(options: argparse.Namespace) -> str:
+    """The members demo step itself, at ``--scale``, on the benchmark organisation."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from faker import Faker
+
+    from gremio.core.changelog import change_context
+    from gremio.core.demo import DemoContext
+    from gremio.core.models import Organisation
+    from gremio.members.demo import build_members
+    from gremio.members.models import Company, Contact, Interaction, ServiceDelivery
+
+    organisation = Organisation.objects.get(slug=ORG)
+    if not Company.objects.filter(organisation=organisation).exists():
+        # user0, who signs in for the measurements, plays the relations officer.
+        User = get_user_model()
+        roles = ("relations", "staff", "director", "admin", "viewer")
+        users = {
+            role: User.objects.get(email=f"user{i}@bench.example") for i, role in enumerate(roles)
+        }
+        fake = Faker("es_MX")
+        fake.seed_instance(f"2026:{ORG}")
+        context = DemoContext(
+            organisation=organisation,
+            scale=options.scale,
+            rng=random.Random(f"2026:{ORG}"),
+            fake=fake,
+            users=users,
+            log=lambda line: print(line, flush=True),
+        )
+        print(f"  filling members at scale {options.scale} …", flush=True)
+        with transaction.atomic(), change_context(None, label="bench"):
+            build_members(context)
+    scoped = {"organisation": organisation}
+    return (
+        f"{Company.objects.filter(**scoped).count():,} companies, "
+        f"{Contact.objects.filter(**scoped).count():,} contacts, "
+        f"{ServiceDelivery.objects.filter(**scoped).count():,} services delivered, "
+        f"{Interaction.objects.filter(**scoped).count():,} interactions"
+    )
+
+
+def members_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
+    from django.db.models import Count
+
+    from gremio.members.models import (
+        Chamber,
+        Company,
+        MembershipPlan,
+        Sector,
+        ServiceDelivery,
+        Tag,
+    )
+
+    scoped = {"organisation__slug": ORG}
+    plan = MembershipPlan.objects.filter(**scoped).order_by("-fee").values_list("pk", flat=True)[1]
+    chamber = Chamber.objects.filter(**scoped).order_by("pk").values_list("pk", flat=True)[0]
+    tag = Tag.objects.filter(**scoped, name="IMMEX").values_list("pk", flat=True)[0]
+    manufacturing = Sector.objects.get(code="31-33").pk
+    public_sector = Sector.objects.get(code="93").pk  # few companies: the worst case for scans
+    # The most served company: the heaviest 360 page.
+    busiest = (
+        ServiceDelivery.objects.filter(**scoped)
+        .values("company")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("company", flat=True)[0]
+    )
+    company = Company.objects.filter(**scoped).order_by("pk").values_list("pk", flat=True)[500]
+    today = dt.date.today()
+    year_ago = today - dt.timedelta(days=365)
+    base = f"/{ORG}/members"
+    companies = f"{base}/companies/"
+    return [
+        ("companies, first page", companies),
+        ("companies, status=active", f"{companies}?membership_status=active"),
+        ("companies, status=grace", f"{companies}?membership_status=grace"),
+        ("companies, plan", f"{companies}?plan={plan}"),
+        ("companies, sector 31-33", f"{companies}?sector={manufacturing}"),
+        ("companies, sector 93 (rare)", f"{companies}?sector={public_sector}"),
+        ("companies, size=large", f"{companies}?size_band=large"),
+        ("companies, chamber", f"{companies}?chamber={chamber}"),
+        ("companies, state=NL", f"{companies}?state=19"),
+        ("companies, state=ZAC (none)", f"{companies}?state=32"),
+        ("companies, tag", f"{companies}?tags={tag}"),
+        (
+            "companies, served in 2025",
+            f"{companies}?served_from=2025-01-01&served_to=2025-12-31&served=true",
+        ),
+        (
+            "companies, not served in 2025",
+            f"{companies}?served_from=2025-01-01&served_to=2025-12-31&served=false",
+        ),
+        ("companies, served last year", f"{companies}?served_from={year_ago}&served=true"),
+        ("companies, search", f"{companies}?q=pl%C3%A1sticos"),
+        ("companies, page 200", f"{companies}?page=200"),
+        ("company 360, most served", f"{base}/companies/{busiest}/"),
+        ("company 360, typical", f"{base}/companies/{company}/"),
+        ("contacts, first page", f"{base}/contacts/"),
+        ("contacts, of a company", f"{base}/contacts/?company={busiest}"),
+        ("deliveries, first page", f"{base}/deliveries/"),
+        ("deliveries, of a company", f"{base}/deliveries/?company={busiest}"),
+        ("deliveries, one month", f"{base}/deliveries/?date_from=2025-03-01&date_to=2025-03-31"),
+        ("interactions, first page", f"{base}/interactions/"),
+        ("memberships, first page", f"{base}/memberships/"),
+        ("renewals due", f"{base}/renewals/"),
+    ]
+
+
+@dataclass(frozen=True)
+class Group:
+    """One module's benchmark: build its data (returns a summary line), list its pages."""
+
+    name: str
+    fill: Callable[[argparse.Namespace], str]
+    cases: Callable[[argparse.Namespace], list[tuple[str, str]]]
+
+
+GROUPS: list[Group] = [
+    Group("core", fill_changes, core_cases),
+    Group("members", fill_members, members_cases),
+]
 
 
 def measure(client, url: str, repeat: int) -> tuple[float, float, int, int]:
@@ -112,13 +290,21 @@ def measure(client, url: str, repeat: int) -> tuple[float, float, int, int]:
 
 
 def main() -> None:
-    name, changes, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("name", choices=["sqlite", "postgres"])
+    parser.add_argument("changes", type=int)
+    parser.add_argument("repeat", type=int)
+    parser.add_argument("--scale", default="ccij", help="demo scale of the members data")
+    parser.add_argument("--only", nargs="*", help="groups to run (default: all)")
+    parser.add_argument("--rebuild", action="store_true")
+    options = parser.parse_args()
+    name = options.name
     url = os.environ["DATABASE_URL"]
     if name == "postgres" and not ensure_postgres_database(url):
         return
     if name == "sqlite":
         (ROOT / "var").mkdir(exist_ok=True)
-        if "--rebuild" in sys.argv:
+        if options.rebuild:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(ROOT / "var" / "bench.sqlite3") + suffix).unlink(missing_ok=True)
 
@@ -129,45 +315,27 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from gremio.core.models import ObjectChange, Pillar
-
-    if name == "postgres" and "--rebuild" in sys.argv:
+    if name == "postgres" and options.rebuild:
         call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    fill(changes)
+    user = setup()
+    groups = [g for g in GROUPS if not options.only or g.name in options.only]
+    print()
+    for group in groups:
+        started = time.perf_counter()
+        summary = group.fill(options)
+        print(f"{name}: {summary} (ready in {time.perf_counter() - started:.0f} s)", flush=True)
     if name == "postgres":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    rows = ObjectChange.objects.count()
-    print(f"\n{name}: {rows:,} change-log rows (ready in {time.perf_counter() - started:.0f} s)")
-
-    from django.contrib.auth import get_user_model
+            cursor.execute("VACUUM ANALYZE")
 
     client = Client()
-    user = get_user_model().objects.get(email="user0@bench.example")
     client.force_login(user)
-    pillar = Pillar.objects.filter(organisation__slug="bench").order_by("pk").first()
-    assert pillar is not None
-    cases = [
-        ("start page", "/bench/"),
-        ("pillar list", "/bench/pillars/"),
-        ("pillar history", f"/bench/pillars/{pillar.pk}/history/"),
-        ("change log, first page", "/bench/changes/"),
-        ("change log, action=update", "/bench/changes/?action=update"),
-        (
-            "change log, user + year",
-            f"/bench/changes/?user={user.pk}&time_after=2025-01-01&time_before=2025-12-31",
-        ),
-        ("change log, page 200", "/bench/changes/?page=200"),
-        ("change log, search", "/bench/changes/?q=Record%20424242"),
-        ("API change log", "/api/v1/bench/changes/"),
-        ("API change log, action=delete", "/api/v1/bench/changes/?action=delete"),
-    ]
     print(f"{'case':<34}{'median ms':>10}{'p95 ms':>10}{'queries':>9}{'status':>8}")
-    for label, path in cases:
-        median, p95, queries, status = measure(client, path, repeat)
-        print(f"{label:<34}{median:>10.1f}{p95:>10.1f}{queries:>9}{status:>8}")
+    for group in groups:
+        for label, path in group.cases(options):
+            median, p95, queries, status = measure(client, path, options.repeat)
+            print(f"{label:<34}{median:>10.1f}{p95:>10.1f}{queries:>9}{status:>8}", flush=True)
 
 
 if __name__ == "__main__":

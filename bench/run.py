@@ -2,12 +2,14 @@
 
     make bench                       # both databases, default sizes
     .venv/bin/python bench/run.py --changes 1000000 --database sqlite
+    .venv/bin/python bench/run.py --only members --scale medium
 
 Builds a separate benchmark database (``var/bench.sqlite3`` or the
 ``gremio_bench`` PostgreSQL database), fills it with bulk inserts, then
 requests each page through Django's test client: the median and 95th
 percentile of the wall time, and the number of SQL queries, are printed.
-Each module adds its pages to ``CASES`` as its issue lands.
+Each module adds its group (data and pages) to ``GROUPS`` in cases.py as its
+issue lands; the members group loads the members demo step at ``--scale``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ def main() -> None:
     parser.add_argument("--database", choices=[*DATABASES, "all"], default="all")
     parser.add_argument("--changes", type=int, default=1_000_000, help="change-log rows to create")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--scale", choices=["small", "medium", "ccij"], default="ccij", help="members demo scale"
+    )
+    parser.add_argument("--only", nargs="+", metavar="GROUP", help="e.g. core members")
     parser.add_argument("--rebuild", action="store_true", help="drop and refill the benchmark data")
     args = parser.parse_args()
     names = list(DATABASES) if args.database == "all" else [args.database]
@@ -51,7 +57,10 @@ def main() -> None:
             name,
             str(args.changes),
             str(args.repeat),
+            f"--scale={args.scale}",
         ]
+        if args.only:
+            command += ["--only", *args.only]
         if args.rebuild:
             command.append("--rebuild")
         result = subprocess.run(command, env=env, check=False)
