@@ -585,7 +585,12 @@ class ServiceDelivery(OrganisationOwned):
         verbose_name_plural = _("services delivered")
         ordering = ("-date", "-pk")
         indexes = [
-            models.Index(fields=("organisation", "date"), name="members_delivery_org_date"),
+            # Leads like (organisation, date) and carries what the services
+            # reports add up, so they read the index alone, not 1M table rows.
+            models.Index(
+                fields=("organisation", "date", "service", "company", "hours", "satisfaction"),
+                name="members_delivery_report",
+            ),
             models.Index(fields=("company", "date"), name="members_delivery_company"),
             models.Index(
                 fields=("organisation", "service", "date"), name="members_delivery_service"
