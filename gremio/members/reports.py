@@ -193,19 +193,7 @@ def services_delivered(
             .annotate(**measures)
             .order_by()
         )
-        sectors = Sector.objects.in_bulk([g["group_id"] for g in grouped if g["group_id"]])
-        for g in grouped:
-            sector = sectors.get(g["group_id"])
-            rows.append(
-                {
-                    "key": g["group_id"],
-                    "sector_id": g["group_id"],
-                    "sector_code": sector.code if sector else None,
-                    "label": str(sector) if sector else _("No sector"),
-                    **_delivery_figures(g),
-                }
-            )
-        rows.sort(key=lambda r: (r["sector_code"] is None, r["sector_code"] or ""))
+        rows = _sector_rows(grouped, _delivery_figures)
     elif by == "chamber":
         by_chamber: Any = deliveries.values(
             "company__chamber_id", "company__chamber__name", "company__chamber__acronym"
@@ -384,19 +372,7 @@ def members_served(
             .annotate(**measures)
             .order_by()
         )
-        sectors = Sector.objects.in_bulk([g["group_id"] for g in grouped if g["group_id"]])
-        for g in grouped:
-            sector = sectors.get(g["group_id"])
-            rows.append(
-                {
-                    "key": g["group_id"],
-                    "sector_id": g["group_id"],
-                    "sector_code": sector.code if sector else None,
-                    "label": str(sector) if sector else _("No sector"),
-                    **_served_figures(g["members"], g["served"]),
-                }
-            )
-        rows.sort(key=lambda r: (r["sector_code"] is None, r["sector_code"] or ""))
+        rows = _sector_rows(grouped, lambda g: _served_figures(g["members"], g["served"]))
     else:
         raise ValueError(by)
     figures = _served_figures(overall["members"], overall["served"])
@@ -1110,3 +1086,22 @@ def register_all() -> None:
             order=50,
         )
     )
+
+
+def _sector_rows(grouped: list[dict[str, Any]], figures: Any) -> list[dict[str, Any]]:
+    """Rows of a report grouped by SCIAN sector (``group_id``), in code order."""
+    sectors = Sector.objects.in_bulk([g["group_id"] for g in grouped if g["group_id"]])
+    rows = []
+    for g in grouped:
+        sector = sectors.get(g["group_id"])
+        rows.append(
+            {
+                "key": g["group_id"],
+                "sector_id": g["group_id"],
+                "sector_code": sector.code if sector else None,
+                "label": str(sector) if sector else _("No sector"),
+                **figures(g),
+            }
+        )
+    rows.sort(key=lambda r: (r["sector_code"] is None, r["sector_code"] or ""))
+    return rows
