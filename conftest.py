@@ -8,6 +8,38 @@ from collections.abc import Iterator
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_ledger_triggers() -> Iterator[None]:
+    """Let transactional tests empty the ledger on SQLite.
+
+    Posted journal entries are protected by triggers; PostgreSQL's flush uses
+    TRUNCATE, which fires none, but SQLite's deletes rows. Around a flush
+    (and only then) the triggers are dropped and put back.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from gremio.finance import ledger_sql
+
+    operations = DatabaseWrapper.ops_class
+    original = operations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        ledger_sql.drop_triggers(self.connection)
+        try:
+            original(self, sql_list)
+        finally:
+            ledger_sql.create_triggers(self.connection)
+
+    operations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    operations.execute_sql_flush = original  # type: ignore[method-assign]
+
+
 @pytest.fixture(autouse=True)
 def _english_by_default(settings):
     # Tests read English strings unless they switch language themselves.

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +255,162 @@ def members_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
     ]
 
 
+# Finance: five years of books on the members data ------------------------------------
+
+
+def fill_finance(options: argparse.Namespace) -> str:
+    """The finance demo step at ``--scale`` (ccij: about 500,000 invoices and payments)."""
+    from django.contrib.auth import get_user_model
+    from faker import Faker
+
+    from gremio.core.changelog import change_context
+    from gremio.core.demo import DemoContext
+    from gremio.core.models import Organisation
+    from gremio.finance.demo import build_finance
+    from gremio.finance.models import Bill, Invoice, JournalLine, Payment
+
+    organisation = Organisation.objects.get(slug=ORG)
+    if not Invoice.objects.filter(organisation=organisation).exists():
+        User = get_user_model()
+        fake = Faker("es_MX")
+        fake.seed_instance(f"2026:{ORG}:finance")
+        context = DemoContext(
+            organisation=organisation,
+            scale=options.scale,
+            rng=random.Random(f"2026:{ORG}:finance"),
+            fake=fake,
+            users={"finance": User.objects.get(email="user0@bench.example")},
+            log=lambda line: print(line, flush=True),
+        )
+        print(f"  filling finance at scale {options.scale} …", flush=True)
+        with change_context(None, label="bench"):
+            build_finance(context)
+    scoped = {"organisation": organisation}
+    return (
+        f"{Invoice.objects.filter(**scoped).count():,} invoices, "
+        f"{Payment.objects.filter(**scoped).count():,} payments, "
+        f"{Bill.objects.filter(**scoped).count():,} bills, "
+        f"{JournalLine.objects.filter(**scoped).count():,} journal lines"
+    )
+
+
+def finance_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
+    from django.db.models import Count
+
+    from gremio.finance.models import Account, Invoice
+
+    scoped = {"organisation__slug": ORG}
+    busiest = (
+        Invoice.objects.filter(**scoped)
+        .values("company")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("company", flat=True)[0]
+    )
+    invoice = Invoice.objects.filter(**scoped).order_by("pk").values_list("pk", flat=True)[1000]
+    bank = Account.objects.filter(**scoped, code="1102").values_list("pk", flat=True)[0]
+    today = dt.date.today()
+    year = f"date_from={today.year - 1}-01-01&date_to={today.year - 1}-12-31"
+    base = f"/{ORG}/finance"
+    reports = f"{base}/reports"
+    return [
+        ("trial balance, last year", f"{reports}/trial-balance/?preset=last_year"),
+        ("income statement, 12 months", f"{reports}/income-statement/?preset=last_12_months"),
+        ("balance sheet", f"{reports}/balance-sheet/?preset=last_year"),
+        ("income vs outgoings", f"{reports}/income-vs-outgoings/?preset=last_year"),
+        ("receivables ageing, today", f"{reports}/receivables-ageing/"),
+        (
+            "receivables ageing, a year ago",
+            f"{reports}/receivables-ageing/?as_of={today.year - 1}-{today.month:02d}-01",
+        ),
+        ("payment times, last year", f"{reports}/payment-times/?preset=last_year"),
+        ("budget vs actual, last year", f"{reports}/budget-vs-actual/?preset=last_year"),
+        ("invoices, first page", f"{base}/invoices/"),
+        ("invoices, overdue", f"{base}/invoices/?overdue=true"),
+        ("invoices, of a company", f"{base}/invoices/?company={busiest}"),
+        ("invoice, detail", f"{base}/invoices/{invoice}/"),
+        ("payments, first page", f"{base}/payments/"),
+        ("journal entries, first page", f"{base}/entries/"),
+        ("journal lines, bank, last year", f"{base}/lines/?account={bank}&{year}"),
+        ("company 360 with invoices", f"/{ORG}/members/companies/{busiest}/"),
+    ]
+
+
+def finance_operations() -> None:
+    """Write paths, timed inside transactions that are rolled back (the data stays as it is)."""
+    from django.db import transaction
+
+    from gremio.core.models import Organisation
+    from gremio.finance import services
+    from gremio.finance.billing import dues_invoice_batch
+    from gremio.finance.models import Invoice, InvoiceLine, InvoiceSeries
+    from gremio.finance.posting import finance_settings
+    from gremio.members.models import Company, Membership, MembershipPlan
+
+    organisation = Organisation.objects.get(slug=ORG)
+    settings = finance_settings(organisation)
+    companies = list(
+        Company.objects.filter(organisation=organisation).values_list("pk", flat=True)[:60]
+    )
+    series = InvoiceSeries.objects.get(organisation=organisation, prefix="A")
+    today = dt.date.today()
+    times = []
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            for company_id in companies:
+                invoice = services.invoice_save(
+                    invoice=Invoice(
+                        organisation=organisation,
+                        series=series,
+                        company_id=company_id,
+                        date=today,
+                        currency=organisation.currency,
+                    ),
+                    lines=[
+                        InvoiceLine(
+                            description="Curso",
+                            account=settings.dues_income_account,
+                            unit_price=Decimal("4500.00"),
+                        )
+                    ],
+                )
+                started = time.perf_counter()
+                services.invoice_issue(invoice=invoice)
+                times.append((time.perf_counter() - started) * 1000)
+            raise Rollback
+    except Rollback:
+        pass
+    times = sorted(times[10:])  # the first ones warm the caches
+    print(
+        f"{'issue one invoice':<34}{statistics.median(times):>10.1f}"
+        f"{times[int(len(times) * 0.95)]:>10.1f}",
+        flush=True,
+    )
+    try:
+        with transaction.atomic():
+            # Every current membership billed monthly: next month bills all of them.
+            MembershipPlan.objects.filter(organisation=organisation).update(frequency="monthly")
+            month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            current = Membership.objects.filter(
+                organisation=organisation, start__lte=month, end__gte=month
+            ).count()
+            started = time.perf_counter()
+            result = dues_invoice_batch(organisation=organisation, month=month)
+            elapsed = time.perf_counter() - started
+            print(
+                f"dues batch: {result.issued:,} invoices for {current:,} current memberships "
+                f"in {elapsed:.1f} s",
+                flush=True,
+            )
+            raise Rollback
+    except Rollback:
+        pass
+
+
 @dataclass(frozen=True)
 class Group:
     """One module's benchmark: build its data (returns a summary line), list its pages."""
@@ -266,6 +423,7 @@ class Group:
 GROUPS: list[Group] = [
     Group("core", fill_changes, core_cases),
     Group("members", fill_members, members_cases),
+    Group("finance", fill_finance, finance_cases),
 ]
 
 
@@ -336,6 +494,8 @@ def main() -> None:
         for label, path in group.cases(options):
             median, p95, queries, status = measure(client, path, options.repeat)
             print(f"{label:<34}{median:>10.1f}{p95:>10.1f}{queries:>9}{status:>8}", flush=True)
+    if any(group.name == "finance" for group in groups):
+        finance_operations()
 
 
 if __name__ == "__main__":

@@ -25,5 +25,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/<slug:org>/", include(router.urls)),
     path("<slug:org>/members/", include("gremio.members.urls")),
+    path("<slug:org>/finance/", include("gremio.finance.urls")),
     path("<slug:org>/", include("gremio.core.urls")),
 ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "gremio.core",
     "gremio.members",
+    "gremio.finance",
 ]
 
 MIDDLEWARE = [

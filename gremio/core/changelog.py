@@ -76,11 +76,11 @@ class ChangeEncoder(DjangoJSONEncoder):
             return str(o)
 
 
-def serialize(instance: models.Model) -> dict[str, Any]:
-    """The instance's concrete field values as JSON-safe data."""
+def serialize(instance: models.Model, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The instance's concrete field values (or only ``fields``) as JSON-safe data."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.name in EXCLUDED_FIELDS:
+        if field.name in EXCLUDED_FIELDS or (fields is not None and field.name not in fields):
             continue
         data[field.attname if field.is_relation else field.name] = field.value_from_object(instance)
     # Round-trip through the encoder so Decimal, dates and UUIDs become strings.
@@ -101,6 +101,40 @@ def record_change(
     after: dict[str, Any] | None,
 ) -> ObjectChange:
     """Write one change-log row for ``instance`` in the current context."""
+    row = change_row(instance=instance, action=action, before=before, after=after)
+    row.save()
+    return row
+
+
+def record_creations(
+    instances: list[models.Model], *, fields: tuple[str, ...] | None = None
+) -> None:
+    """Log the creation of many instances written with ``bulk_create``, in one insert.
+
+    ``fields`` limits what is kept of each (all concrete fields by default).
+    """
+    ObjectChange.objects.bulk_create(
+        [
+            change_row(
+                instance=instance,
+                action=ObjectChange.Action.CREATE,
+                before=None,
+                after=serialize(instance, fields=fields),
+            )
+            for instance in instances
+        ],
+        batch_size=1000,
+    )
+
+
+def change_row(
+    *,
+    instance: models.Model,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> ObjectChange:
+    """An unsaved change-log row for ``instance`` in the current context."""
     from django.contrib.contenttypes.models import ContentType
 
     ctx = current_context()
@@ -110,7 +144,7 @@ def record_change(
         if isinstance(instance, Organisation)
         else getattr(instance, "organisation_id", None)
     )
-    return ObjectChange.objects.create(
+    return ObjectChange(
         organisation_id=organisation_id,
         user=user,
         user_name=(user.email if user else ctx.label or "system")[:254],

@@ -313,8 +313,18 @@ def register(report: Report) -> Report:
     return report
 
 
+def _module_position(module: str) -> int:
+    """Modules in the order of INSTALLED_APPS (members before finance, as they depend)."""
+    from django.apps import apps
+
+    labels = [config.label for config in apps.get_app_configs()]
+    return labels.index(module) if module in labels else len(labels)
+
+
 def all_reports() -> list[Report]:
-    return sorted(_registry.values(), key=lambda r: (r.module, r.order, r.key))
+    return sorted(
+        _registry.values(), key=lambda r: (_module_position(r.module), r.module, r.order, r.key)
+    )
 
 
 def get_report(key: str) -> Report | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,10 @@ from django.utils.translation import gettext as _
 
 from .models import REFERENCE_PILLARS, ApiToken, Invitation, Organisation, Pillar, RoleAssignment
 from .roles import Role
+
+# Functions each module registers to set up a new organisation's own records
+# (finance seeds its chart of accounts); core imports no module.
+ORGANISATION_SETUP: list[Callable[[Organisation], None]] = []
 
 
 @transaction.atomic
@@ -37,6 +42,8 @@ def organisation_create(
             )
             pillar.full_clean()
             pillar.save()
+    for setup in ORGANISATION_SETUP:
+        setup(organisation)
     return organisation
 
 

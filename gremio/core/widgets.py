@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 class LookupMixin:
@@ -33,7 +34,16 @@ class LookupMixin:
     def optgroups(self, name: str, value: Any, attrs: Any = None) -> Any:
         # Only the selected records, not the whole (possibly huge) queryset.
         selected = [v for v in value if v not in ("", None)]
-        queryset = self.choices.queryset.filter(pk__in=selected) if selected else None  # type: ignore[attr-defined]
+        # A malformed id in the query string (?company=abc) selects nothing; the
+        # field reports it. Filtering by it would be a server error.
+        pk = self.choices.queryset.model._meta.pk  # type: ignore[attr-defined]
+        valid = []
+        for v in selected:
+            try:
+                valid.append(pk.to_python(v))
+            except ValidationError:
+                continue
+        queryset = self.choices.queryset.filter(pk__in=valid) if valid else None  # type: ignore[attr-defined]
         groups = []
         if not self.allow_multiple_selected:  # type: ignore[attr-defined]
             empty = self.create_option(name, "", "---------", not selected, 0)  # type: ignore[attr-defined]

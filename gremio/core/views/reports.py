@@ -1,7 +1,7 @@
 """Report pages: the list of reports, and one page that runs any registered report.
 
 A report's page has the period form with its presets, the chart, the table
-compared with the previous period, drill-down links and CSV/XLSX export.
+compared with the previous period, drill-down links and CSV/XLSX/PDF export.
 Modules add their report pages with ``report_urls("<module>")`` at the end of
 their URL patterns.
 """
@@ -9,6 +9,7 @@ their URL patterns.
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any
 
 from django.apps import apps
@@ -16,7 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, URLPattern, path
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views import View
 
@@ -26,6 +29,7 @@ from ..reports import (
     MONEY,
     NUMERIC,
     PRESETS,
+    TEXT,
     Report,
     ReportRun,
     change,
@@ -39,7 +43,10 @@ from .generic import EXPORT_FORMATS, ModelPages
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
 }
+# A report downloads as the lists do (CSV, XLSX), and also as a printable PDF.
+REPORT_EXPORT_FORMATS = (*EXPORT_FORMATS, "pdf")
 
 
 def report_list(request: HttpRequest, org: str, module: str | None = None) -> HttpResponse:
@@ -88,6 +95,7 @@ class ReportView(View):
     report_key: str = ""
     model: Any = None  # the subject's model, for reports about one record
     template_name = "core/report.html"
+    subject: Any = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         organisation = getattr(request, "organisation", None)
@@ -112,7 +120,7 @@ class ReportView(View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         report, organisation = self.report, self.organisation
-        subject = self.get_subject()
+        subject = self.subject = self.get_subject()
         data = request.GET.copy()
         export_format = data.pop("export", [None])[-1]
         chosen = any(data.get(name) for name in ("from", "to", "preset"))
@@ -125,7 +133,7 @@ class ReportView(View):
             "presets": [(name, label, self.query(preset=name)) for name, label in PRESETS],
             "preset": data.get("preset") if chosen else DEFAULT_PRESET,
             "may_export": can(request.user, report.export_permission, organisation),
-            "export_formats": EXPORT_FORMATS,
+            "export_formats": REPORT_EXPORT_FORMATS,
         }
         if not form.is_valid():
             return render(request, self.template_name, context)
@@ -140,11 +148,10 @@ class ReportView(View):
             table=table_rows(run),
             summary=summary_figures(run),
             chart=run.chart(),
-            columns=[
-                {"label": c.label, "numeric": c.kind in NUMERIC, "money": c.kind == MONEY}
-                for c in run.data.columns
+            columns=_columns(run),
+            export_links=[
+                (f, self.query(export=f, keep_period=True)) for f in REPORT_EXPORT_FORMATS
             ],
-            export_links=[(f, self.query(export=f, keep_period=True)) for f in EXPORT_FORMATS],
         )
         return render(request, self.template_name, context)
 
@@ -160,12 +167,15 @@ class ReportView(View):
         return "?" + data.urlencode()
 
     def export(self, run: ReportRun, export_format: str) -> HttpResponse:
-        if export_format not in EXPORT_FORMATS:
+        if export_format not in REPORT_EXPORT_FORMATS:
             raise Http404
         if not can(self.request.user, self.report.export_permission, self.organisation):
             raise PermissionDenied
-        dataset = run_as_dataset(run)
-        body = dataset.export(export_format)
+        body: Any
+        if export_format == "pdf":
+            body = report_pdf(run, request=self.request, subject=self.subject)
+        else:
+            body = run_as_dataset(run).export(export_format)
         if isinstance(body, str):
             body = body.encode("utf-8")
         name = self.report.name.replace("_", "-")
@@ -177,23 +187,99 @@ class ReportView(View):
         return response
 
 
+def report_pdf(run: ReportRun, *, request: HttpRequest | None, subject: Any = None) -> bytes:
+    """The page's table as a PDF: title, organisation, period, summary, the table with the
+    previous period under each compared figure, and the total, in the reader's language.
+
+    WeasyPrint draws it from a template with its styles inline; it may fetch
+    nothing (``data:`` addresses only), so a report never reaches the network.
+    """
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    # Its step-by-step progress is not worth a log line per download.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+    html = report_pdf_html(run, request=request, subject=subject)
+    fetcher = URLFetcher(allowed_protocols=("data",))
+    return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+
+
+def report_pdf_html(run: ReportRun, *, request: HttpRequest | None, subject: Any = None) -> str:
+    """The HTML the PDF is drawn from."""
+    return render_to_string(
+        "core/report_pdf.html",
+        {
+            "organisation": run.organisation,
+            "report": run.report,
+            "subject": subject,
+            "run": run,
+            "table": table_rows(run),
+            "summary": summary_figures(run),
+            "columns": _columns(run),
+            "parameters": parameter_labels(run),
+            "landscape": len(run.data.columns) > 6,
+            "printed": timezone.localtime(),
+        },
+        request=request,
+    )
+
+
+def parameter_labels(run: ReportRun) -> list[tuple[str, str]]:
+    """The report's own parameters as the reader chose them: (label, shown value)."""
+    from django import forms
+    from django.utils.translation import gettext
+
+    fields = run.report.form(organisation=run.organisation).fields
+    shown = []
+    for name, value in run.params.items():
+        field = fields.get(name)
+        if field is None or value in (None, ""):
+            continue
+        if isinstance(field, forms.BooleanField):
+            text = gettext("Yes") if value else gettext("No")
+        elif isinstance(field, forms.ModelChoiceField):
+            text = str(value)
+        elif isinstance(field, forms.ChoiceField):
+            choices: Any = field.choices
+            text = str(dict(choices).get(value, value))
+        else:
+            text = str(value)
+        shown.append((str(field.label or name), text))
+    return shown
+
+
+def _columns(run: ReportRun) -> list[dict[str, Any]]:
+    return [
+        {"label": c.label, "numeric": c.kind in NUMERIC, "money": c.kind == MONEY}
+        for c in run.data.columns
+    ]
+
+
 def table_rows(run: ReportRun) -> list[dict[str, Any]]:
     """Each row's cells with their link and previous-period value, ready for the template."""
     rows = [(row, False) for row in run.data.rows]
     if run.data.total:
         rows.append((run.data.total, True))
+    # A row's ``level`` indents its label: the last of the text columns that lead the row.
+    label_index = 0
+    for index, column in enumerate(run.data.columns):
+        if column.kind != TEXT:
+            break
+        label_index = index
     table = []
     for row, is_total in rows:
         links = run.row_links(row)
         previous = run.previous_row(row)
         cells = []
-        for column in run.data.columns:
+        level = row.get("level") or 0
+        for index, column in enumerate(run.data.columns):
             value = row.get(column.key)
             cell: dict[str, Any] = {
                 "value": value,
                 "kind": column.kind,
                 "url": links.get(column.key),
                 "numeric": column.kind in NUMERIC,
+                "indent": level if index == label_index else 0,
             }
             if column.compare and run.previous is not None:
                 before = previous.get(column.key) if previous else None
@@ -201,7 +287,14 @@ def table_rows(run: ReportRun) -> list[dict[str, Any]]:
                     compared=True, previous=before, change=change(value, before, column.kind)
                 )
             cells.append(cell)
-        table.append({"cells": cells, "total": is_total})
+        # A subtotal, or an account that groups others, is shown in bold.
+        table.append(
+            {
+                "cells": cells,
+                "total": is_total,
+                "strong": bool(row.get("subtotal") or row.get("group")),
+            }
+        )
     return table
 
 
