@@ -317,7 +317,7 @@ def finance_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
         ("trial balance, last year", f"{reports}/trial-balance/?preset=last_year"),
         ("income statement, 12 months", f"{reports}/income-statement/?preset=last_12_months"),
         ("balance sheet", f"{reports}/balance-sheet/?preset=last_year"),
-        ("income vs outgoings", f"{reports}/income-vs-outgoings/?preset=last_year"),
+        ("income and outgoings", f"{reports}/income-and-outgoings/?preset=last_year"),
         ("receivables ageing, today", f"{reports}/receivables-ageing/"),
         (
             "receivables ageing, a year ago",

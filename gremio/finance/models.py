@@ -628,7 +628,17 @@ class Invoice(OrganisationOwned):
         indexes = [
             models.Index(fields=("organisation", "state", "date"), name="finance_invoice_state"),
             models.Index(fields=("company", "date"), name="finance_invoice_company"),
-            models.Index(fields=("organisation", "closed_on", "date"), name="finance_invoice_open"),
+            # The ageing as of any day reads the invoices open then from this index alone.
+            models.Index(
+                fields=("organisation", "closed_on", "date", "due_date", "company", "total"),
+                name="finance_invoice_open",
+            ),
+            # Payment times: the invoices paid in a period, with what the report groups by.
+            models.Index(
+                fields=("organisation", "closed_on", "date", "due_date", "company", "total"),
+                condition=Q(state="paid"),
+                name="finance_invoice_paid",
+            ),
             models.Index(fields=("organisation", "date"), name="finance_invoice_date"),
         ]
 
@@ -766,7 +776,9 @@ class Payment(OrganisationOwned):
             ),
         ]
         indexes = [
-            models.Index(fields=("organisation", "date"), name="finance_payment_date"),
+            models.Index(
+                fields=("organisation", "date", "company", "amount"), name="finance_payment_date"
+            ),
             models.Index(fields=("company", "date"), name="finance_payment_company"),
         ]
 

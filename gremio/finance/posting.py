@@ -74,20 +74,26 @@ def next_numbers(*, organisation: Organisation, key: str, count: int = 1) -> int
     The sequence row stays locked until the caller's transaction ends, so a
     rolled-back transaction gives its numbers back: no gaps, no duplicates.
     """
-    updated = Sequence.objects.filter(organisation=organisation, key=key).update(
-        next_number=F("next_number") + count
+    quote = connection.ops.quote_name
+    # One statement takes the numbers and locks the row (both databases know RETURNING).
+    sql = (
+        f"UPDATE {quote(Sequence._meta.db_table)} SET next_number = next_number + %s "
+        f"WHERE organisation_id = %s AND {quote('key')} = %s RETURNING next_number"
     )
-    if not updated:
-        try:
-            with transaction.atomic():
-                Sequence.objects.create(organisation=organisation, key=key, next_number=1 + count)
-            return 1
-        except IntegrityError:  # another transaction created it first
-            Sequence.objects.filter(organisation=organisation, key=key).update(
-                next_number=F("next_number") + count
-            )
-    # The UPDATE above holds the row lock; reading it back is safe.
-    return Sequence.objects.get(organisation=organisation, key=key).next_number - count
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, organisation.pk, key])
+        row = cursor.fetchone()
+        if row is None:
+            try:
+                with transaction.atomic():
+                    Sequence.objects.create(
+                        organisation=organisation, key=key, next_number=1 + count
+                    )
+                return 1
+            except IntegrityError:  # another transaction created it first
+                cursor.execute(sql, [count, organisation.pk, key])
+                row = cursor.fetchone()
+    return int(row[0]) - count
 
 
 def period_for(
@@ -200,7 +206,12 @@ def finance_settings(organisation: Organisation) -> FinanceSettings:
 
 
 def entries_post(
-    *, organisation: Organisation, specs: list[EntrySpec], user: Any = None, log: bool = True
+    *,
+    organisation: Organisation,
+    specs: list[EntrySpec],
+    user: Any = None,
+    log: bool = True,
+    settings: FinanceSettings | None = None,
 ) -> list[JournalEntry]:
     """Check, number, write and post ``specs`` in the current transaction.
 
@@ -211,8 +222,10 @@ def entries_post(
         return []
     if not transaction.get_connection().in_atomic_block:
         with transaction.atomic():
-            return entries_post(organisation=organisation, specs=specs, user=user, log=log)
-    settings = finance_settings(organisation)
+            return entries_post(
+                organisation=organisation, specs=specs, user=user, log=log, settings=settings
+            )
+    settings = settings or finance_settings(organisation)
     totals = [check_lines(organisation=organisation, spec=spec) for spec in specs]
     first, last = min(s.date for s in specs), max(s.date for s in specs)
     # Locking the periods makes a concurrent close wait for this posting (and vice versa).
@@ -253,7 +266,7 @@ def entries_post(
         entries[i] = JournalEntry(
             organisation=organisation,
             kind=spec.kind,
-            fiscal_year_id=period.fiscal_year_id,
+            fiscal_year=period.fiscal_year,
             number=number,
             date=spec.date,
             period=period,

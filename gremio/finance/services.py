@@ -282,7 +282,9 @@ def invoice_issue(*, invoice: Invoice, user: Any = None) -> Invoice:
         organisation=invoice.organisation, key=f"invoice:{invoice.series_id}"
     )
     spec = _invoice_spec(invoice, lines, settings)
-    (invoice.entry,) = entries_post(organisation=invoice.organisation, specs=[spec], user=user)
+    (invoice.entry,) = entries_post(
+        organisation=invoice.organisation, specs=[spec], user=user, settings=settings
+    )
     invoice.state = Invoice.State.ISSUED
     invoice.save()
     return invoice

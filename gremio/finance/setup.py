@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from gremio.core.models import Organisation
@@ -52,10 +53,12 @@ def finance_setup(*, organisation: Organisation) -> FinanceSettings:
             accounts[account.code] = account
         if row["role"]:
             roles[row["role"]] = account
-    for prefix, name, kind in (
-        ("A", _("Invoices"), InvoiceSeries.Kind.INVOICE),
-        ("NC", _("Credit notes"), InvoiceSeries.Kind.CREDIT_NOTE),
-    ):
+    with translation.override(organisation.language):  # names are data, in its language
+        series = (
+            ("A", _("Invoices"), InvoiceSeries.Kind.INVOICE),
+            ("NC", _("Credit notes"), InvoiceSeries.Kind.CREDIT_NOTE),
+        )
+    for prefix, name, kind in series:
         InvoiceSeries.objects.get_or_create(
             organisation=organisation, prefix=prefix, defaults={"name": name, "kind": kind}
         )

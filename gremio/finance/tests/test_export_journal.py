@@ -368,6 +368,4 @@ def test_another_organisation_entries_stay_out(tmp_path):
 def test_bad_arguments_are_clear_errors(args, message):
     org = books()
     with pytest.raises(CommandError, match=message):
-        call_command(
-            "export_journal", *[a.format(org=org.slug) for a in args], "--language", "en"
-        )
+        call_command("export_journal", *[a.format(org=org.slug) for a in args], "--language", "en")
