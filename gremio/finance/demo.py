@@ -55,7 +55,7 @@ from .models import (
     Period,
     VatRate,
 )
-from .posting import EntrySpec, Line, entries_post, finance_settings, insert_rows
+from .posting import EntrySpec, Line, entries_post, finance_settings, insert_rows, next_numbers
 from .setup import fiscal_year_start, fiscal_years_ensure
 
 
@@ -320,8 +320,6 @@ class _Books:
         terms = dt.timedelta(days=settings.payment_terms_days)
         for chunk in chunks(plans):
             with transaction.atomic():
-                from .posting import next_numbers
-
                 first_number = next_numbers(
                     organisation=org, key=f"invoice:{self.series.pk}", count=len(chunk)
                 )

@@ -485,13 +485,14 @@ class JournalEntryForm(forms.Form):
     memo = forms.CharField(label=_("description"), max_length=250)
     kind = forms.ChoiceField(label=_("type"), choices=EntryKind.choices, initial=EntryKind.JOURNAL)
     company = forms.ModelChoiceField(
-        label=_("company"), queryset=Company.objects.none(), required=False, widget=company_lookup()
+        label=_("company"), queryset=Company.objects.all(), required=False, widget=company_lookup()
     )
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organisation = organisation
-        self.fields["company"].queryset = Company.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
+        field = self.fields["company"]
+        field.queryset = scope_queryset(field.queryset, organisation)  # type: ignore[attr-defined]
 
 
 class JournalLineForm(forms.Form):

@@ -34,7 +34,6 @@ from .models import (
     Account,
     AccountBalance,
     FinanceSettings,
-    FiscalYear,
     JournalEntry,
     JournalLine,
     Period,
@@ -118,9 +117,7 @@ def period_for(
     )
 
 
-def check_postable_date(
-    *, organisation: Organisation, day: dt.date, settings: FinanceSettings, period: Period
-) -> None:
+def check_postable_date(*, day: dt.date, settings: FinanceSettings, period: Period) -> None:
     if settings.lock_date and day <= settings.lock_date:
         raise ValidationError(
             {
@@ -238,9 +235,7 @@ def entries_post(
     spec_periods = []
     for spec in specs:
         period = period_for(organisation, spec.date, periods)
-        check_postable_date(
-            organisation=organisation, day=spec.date, settings=settings, period=period
-        )
+        check_postable_date(day=spec.date, settings=settings, period=period)
         spec_periods.append(period)
 
     # Gapless numbers: one block per (fiscal year, kind), in date order.
@@ -408,9 +403,3 @@ def reversal_spec(entry: JournalEntry, *, date: dt.date, memo: str = "") -> Entr
         source=entry.source,
         reverses=entry,
     )
-
-
-def fiscal_year_for(organisation: Organisation, day: dt.date) -> FiscalYear | None:
-    return FiscalYear.objects.filter(
-        organisation=organisation, start__lte=day, end__gte=day
-    ).first()

@@ -35,7 +35,6 @@ from hypothesis.stateful import (
 from gremio.core.models import Organisation, Pillar
 from gremio.core.tests.factories import PillarFactory
 from gremio.finance import services
-from gremio.finance.management.commands.finance_verify import books_check
 from gremio.finance.models import (
     ZERO,
     Account,
@@ -54,7 +53,7 @@ from gremio.finance.models import (
     Sequence,
 )
 from gremio.finance.posting import Line, finance_settings
-from gremio.finance.verify import ledger_differences
+from gremio.finance.verify import books_check, ledger_differences
 from gremio.members.models import Company
 from gremio.members.tests.factories import CompanyFactory
 
