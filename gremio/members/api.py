@@ -203,6 +203,10 @@ def _delete_delivery(viewset: Any, instance: ServiceDelivery) -> None:
     services.delivery_delete(delivery=instance)
 
 
+def _delete_membership(viewset: Any, instance: Membership) -> None:
+    services.membership_delete(membership=instance)
+
+
 def _viewset(
     model: Any, serializer: Any, filterset: Any, queryset: Any = None, **extra: Any
 ) -> type:
@@ -236,7 +240,12 @@ def register(router: Any) -> None:
         ),
         (
             "members/memberships",
-            _viewset(Membership, MembershipSerializer, filtersets.MembershipFilterSet),
+            _viewset(
+                Membership,
+                MembershipSerializer,
+                filtersets.MembershipFilterSet,
+                perform_destroy=_delete_membership,
+            ),
         ),
         ("members/services", _viewset(Service, ServiceSerializer, filtersets.ServiceFilterSet)),
         (

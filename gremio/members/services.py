@@ -191,6 +191,20 @@ def membership_renew(*, membership: Membership, day: dt.date | None = None) -> M
     return membership_save(membership=renewal, day=day)
 
 
+@transaction.atomic
+def membership_delete(*, membership: Membership) -> None:
+    """Delete a membership, then recompute its company's status and the periods it renewed."""
+    company = membership.company
+    membership.delete()
+    for previous in (
+        Membership.objects.filter(company=company, status=MembershipStatus.RENEWED)
+        .select_related("plan", "company")
+        .order_by("start")
+    ):
+        membership_refresh(membership=previous)
+    company_refresh(company=company)
+
+
 def memberships_recompute(*, organisation: Any, day: dt.date | None = None) -> int:
     """Refresh every membership whose status the rules may have changed by ``day``.
 

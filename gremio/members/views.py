@@ -118,9 +118,7 @@ class ServiceDeliveryDeleteView(generic.ObjectDeleteView):
 
 class MembershipDeleteView(generic.ObjectDeleteView):
     def delete(self, obj: Any) -> bool:
-        company = obj.company
-        obj.delete()
-        services.company_refresh(company=company)
+        services.membership_delete(membership=obj)
         return True
 
 

@@ -313,3 +313,25 @@ class MembersApiTests(MembersTestCase):
             (body["status"], body["end"]),
             ("active", services.period_end(plan=plan, start=start).isoformat()),
         )
+
+    def test_deleting_a_renewal_through_the_api_puts_the_company_back_in_grace(self) -> None:
+        company = CompanyFactory.create(organisation=self.org)
+        plan = MembershipPlanFactory.create(organisation=self.org, grace_days=30)
+        today = timezone.localdate()
+        first = services.membership_save(
+            membership=Membership(
+                organisation=self.org,
+                company=company,
+                plan=plan,
+                start=today - dt.timedelta(days=370),
+                end=today - dt.timedelta(days=6),
+            )
+        )
+        renewal = services.membership_renew(membership=first)
+        first.refresh_from_db()
+        self.assertEqual(first.status, "renewed")
+        response = self.client.delete(f"/api/v1/{self.org.slug}/members/memberships/{renewal.pk}/")
+        self.assertEqual(response.status_code, 204, response.content)
+        first.refresh_from_db()
+        company.refresh_from_db()
+        self.assertEqual((first.status, company.membership_status), ("grace", "grace"))
