@@ -97,6 +97,13 @@ class MembershipPlanSerializer(OrganisationModelSerializer):
             "active",
         )
 
+    def save(self, **kwargs: Any) -> MembershipPlan:
+        plan = self.instance or MembershipPlan()
+        for key, value in {**self.validated_data, **kwargs}.items():
+            setattr(plan, key, value)
+        self.instance = services.plan_save(plan=plan)
+        return self.instance
+
 
 class MembershipSerializer(OrganisationModelSerializer):
     class Meta:

@@ -36,7 +36,7 @@ from django.db.models import OuterRef, Subquery
 from gremio.core.demo import DemoContext, company_rfc, person_rfc, register
 from gremio.core.models import Pillar
 
-from . import services
+from . import movements, services
 from .geo import State
 from .models import (
     Chamber,
@@ -972,6 +972,7 @@ class _Builder:
         for membership in memberships:
             renewed = services.is_renewed(membership, today, memberships)
             membership.status = services.membership_status_on(membership, today, renewed=renewed)
+        movements.changed_rows(memberships, {m.plan_id: m.plan.grace_days for m in memberships})
         last = memberships[-1]
         if (
             last.status in (MembershipStatus.GRACE, MembershipStatus.LAPSED)

@@ -18,6 +18,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from gremio.core.models import OrganisationOwned, Pillar, validate_rfc
 
 from .geo import State
+from .movements import Left
 
 
 class Sector(models.Model):
@@ -439,6 +440,15 @@ class Membership(OrganisationOwned):
     )
     override_until = models.DateField(_("override until"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # How it moved (see movements.py): kept for the movements report, never typed in.
+    renews = models.BooleanField(_("renews an earlier membership"), default=False, editable=False)
+    left_as = models.CharField(
+        _("left as"), max_length=8, blank=True, editable=False, choices=Left.choices
+    )
+    left_on = models.DateField(_("left on"), null=True, blank=True, editable=False)
+    run_until = models.DateField(
+        _("member without a break until"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -459,6 +469,18 @@ class Membership(OrganisationOwned):
             ),
             models.Index(fields=("company", "start"), name="members_membership_company"),
             models.Index(fields=("organisation", "start"), name="members_membership_org_start"),
+            # The movements report counts from these alone.
+            models.Index(
+                fields=("organisation", "start", "renews", "company"),
+                name="members_membership_joins",
+            ),
+            models.Index(
+                fields=("organisation", "left_on", "left_as", "company"),
+                name="members_membership_leaves",
+            ),
+            models.Index(
+                fields=("organisation", "run_until", "start"), name="members_membership_runs"
+            ),
             # The company list's plan filter reads only this index.
             models.Index(
                 fields=("organisation", "plan", "status", "company"), name="members_membership_plan"

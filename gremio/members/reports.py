@@ -12,14 +12,25 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import accumulate, groupby
-from operator import itemgetter
+from itertools import accumulate
 from typing import Any
 
 from django import forms
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -50,12 +61,13 @@ from gremio.core.reports import (
 from .models import (
     Company,
     Membership,
-    MembershipPlan,
     MembershipStatus,
     Sector,
     Service,
     ServiceDelivery,
 )
+from .movements import Left
+from .statement import StatementSource, StatementTotals, get_statement_source, statement_sources
 
 CURRENT = (MembershipStatus.ACTIVE, MembershipStatus.GRACE)
 CENT, TENTH = Decimal("0.01"), Decimal("0.1")
@@ -538,25 +550,16 @@ def satisfaction_chart(run: ReportRun, links: list[dict[str, str]]) -> dict[str,
 
 # d. Members gained, renewed, lapsed and resigned ---------------------------------------------
 #
-# From the membership rows, by their dates (a manual status override does not
-# move them). With g the grace days of a membership's plan, and its grace
-# ending on end + g:
-#   renewed  a membership that starts at most g + 1 days after an earlier one of
-#            the same company ends (and that one was not resigned before it);
-#   gained   a membership that starts and renews none (a first one, or after a gap);
-#   resigned a membership resigned in the period while still a member (by the
-#            end of its grace);
-#   lapsed   a membership whose grace ends in the period, not resigned by then,
-#            and that no later membership renews (one that starts by the day
-#            after the grace and runs past its end);
-#   member   on a day: a membership has started, its grace has not ended, and it
-#            has not been resigned.
+# Each membership keeps how it moved (``movements.py``): whether it renews an
+# earlier one (else it is a member gained), whether and when it left (lapsed
+# at the end of its grace unless renewed, or resigned while still a member),
+# and, on the first of each unbroken run of a company's memberships, the last
+# day the run makes it a member. A manual status override does not move them.
 # Nothing is counted after today (a lapse, once its grace has ended).
 #
-# The report reads, per period, the memberships that can matter (those whose
-# grace reaches the period and that start by its end) in one indexed query and
-# counts in one pass; the memberships list's "movement" filter applies the
-# same rules in SQL (``movement_condition``), so each count opens its rows.
+# The report counts companies per month or quarter from three covering
+# indexes, in SQL; the memberships list's "movement" filter applies the same
+# conditions (``movement_condition``), so each count opens its rows.
 
 INTERVALS = [("month", gettext_lazy("Month")), ("quarter", gettext_lazy("Quarter"))]
 MOVEMENTS = [
@@ -574,74 +577,12 @@ class MovementsForm(ReportForm):
         return self.cleaned_data.get("interval") or "month"
 
 
-def _any(conditions: Iterable[Q]) -> Q:
-    """OR of the conditions; no condition matches nothing."""
-    combined = Q(pk__in=[])
-    for condition in conditions:
-        combined |= condition
-    return combined
-
-
-def plan_graces(*, organisation: Any) -> list[int]:
-    """The distinct grace days of the organisation's plans (few; conditions branch on them)."""
-    graces = MembershipPlan.objects.filter(organisation=organisation).values_list(
-        "grace_days", flat=True
-    )
-    return sorted(set(graces))
-
-
-def _renews_earlier(graces: list[int]) -> Exists:
-    earlier = (
-        Membership.objects.filter(company=OuterRef("company"), start__lt=OuterRef("start"))
-        .filter(Q(resigned_on__isnull=True) | Q(resigned_on__gte=OuterRef("start")))
-        .filter(
-            _any(
-                Q(plan__grace_days=g, end__gte=OuterRef("start") - dt.timedelta(days=g + 1))
-                for g in graces
-            )
-        )
-    )
-    return Exists(earlier)
-
-
-def _renewed_later(grace: int) -> Exists:
-    return Exists(
-        Membership.objects.filter(
-            company=OuterRef("company"),
-            start__gt=OuterRef("start"),
-            start__lte=OuterRef("end") + dt.timedelta(days=grace + 1),
-            end__gt=OuterRef("end"),
-        )
-    )
-
-
-def _grace_ends(first: dt.date, last: dt.date, grace: int) -> Q:
-    """Memberships with plans of ``grace`` days whose grace ends between first and last."""
-    return Q(
-        plan__grace_days=grace,
-        end__gte=first - dt.timedelta(days=grace),
-        end__lte=last - dt.timedelta(days=grace),
-    )
-
-
-def movement_condition(movement: str, *, first: dt.date, last: dt.date, graces: list[int]) -> Q:
+def movement_condition(movement: str, *, first: dt.date, last: dt.date) -> Q:
     """The memberships behind a movement between ``first`` and ``last`` (both included)."""
     if movement in ("gained", "renewed"):
-        renewal = _renews_earlier(graces)
-        return Q(start__gte=first, start__lte=last) & Q(
-            renewal if movement == "renewed" else ~renewal
-        )
-    if movement == "resigned":
-        return Q(resigned_on__gte=first, resigned_on__lte=last) & _any(
-            Q(plan__grace_days=g, resigned_on__lte=F("end") + dt.timedelta(days=g)) for g in graces
-        )
-    if movement == "lapsed":
-        return _any(
-            _grace_ends(first, last, g)
-            & (Q(resigned_on__isnull=True) | Q(resigned_on__gt=F("end") + dt.timedelta(days=g)))
-            & Q(~_renewed_later(g))
-            for g in graces
-        )
+        return Q(start__gte=first, start__lte=last, renews=movement == "renewed")
+    if movement in ("lapsed", "resigned"):
+        return Q(left_on__gte=first, left_on__lte=last, left_as=movement)
     raise ValueError(movement)
 
 
@@ -649,8 +590,7 @@ def memberships_moved(
     queryset: QuerySet[Any], *, movement: str, first: dt.date, last: dt.date, organisation: Any
 ) -> QuerySet[Any]:
     """For the memberships list's filter: the rows the report counts for ``movement``."""
-    graces = plan_graces(organisation=organisation)
-    return queryset.filter(movement_condition(movement, first=first, last=last, graces=graces))
+    return queryset.filter(movement_condition(movement, first=first, last=last))
 
 
 def _buckets(start: dt.date, end: dt.date, interval: str) -> list[tuple[dt.date, dt.date, dt.date]]:
@@ -672,30 +612,66 @@ def _bucket_label(bucket: dt.date, interval: str) -> str:
     return date_format(bucket, "YEAR_MONTH_FORMAT")
 
 
-# A membership as the movements count it: (start, end, resigned on, end of grace).
-Term = tuple[dt.date, dt.date, dt.date | None, dt.date]
-
-
-def _terms(
-    *, organisation: Any, start: dt.date, end: dt.date, graces: dict[int, int]
-) -> Iterator[tuple[int, list[Term]]]:
-    """Per company, by start, the memberships whose grace reaches the period and that start by
-    the day after it: every one a movement in the period, or its renewal, can involve."""
-    reach = start - dt.timedelta(days=max(graces.values()) + 1)
-    rows = (
-        Membership.objects.filter(organisation=organisation, end__gte=reach, start__lte=end + DAY)
-        .order_by("company_id", "start")
-        .values_list("company_id", "start", "end", "resigned_on", "plan_id")
+def _bucket_of(field: str, firsts: list[dt.date]) -> Any:
+    """The index of the bucket a date falls in (buckets are given by their first days)."""
+    if len(firsts) == 1:
+        return Value(0, output_field=IntegerField())
+    return Case(
+        *(
+            When(**{f"{field}__lt": following}, then=Value(index))
+            for index, following in enumerate(firsts[1:])
+        ),
+        default=Value(len(firsts) - 1),
+        output_field=IntegerField(),
     )
-    grace = {plan: dt.timedelta(days=days) for plan, days in graces.items()}
-    for company, group in groupby(rows.iterator(chunk_size=5000), key=itemgetter(0)):
-        yield (
-            company,
-            [
-                (first, last, resigned, last + grace[plan])
-                for _c, first, last, resigned, plan in group
-            ],
-        )
+
+
+def _moved_companies(
+    memberships: QuerySet[Any], field: str, kind: str, firsts: list[dt.date]
+) -> list[dict[str, Any]]:
+    """Companies per bucket and ``kind`` of movement, each company once per bucket."""
+    return list(
+        memberships.annotate(bucket=_bucket_of(field, firsts))
+        .values("bucket", kind)
+        .annotate(companies=Count("company", distinct=True))
+        .order_by()
+    )
+
+
+def _members_on(
+    *, organisation: Any, days: list[dt.date], first: dt.date, last: dt.date
+) -> dict[dt.date, int]:
+    """The members on each of ``days`` (between ``first`` and ``last``): the runs covering it.
+
+    A run covers a day when it started by then and ends on it or later; of the
+    runs that reach the period, that is those started by the day less those
+    ended before it: two grouped reads of the runs index.
+    """
+    if not days:
+        return {}
+    runs = Membership.objects.filter(
+        organisation=organisation, run_until__gte=first, start__lte=last
+    )
+    starts: list[tuple[dt.date, int]] = sorted(
+        (max(row["start"], first), row["n"])
+        for row in runs.values("start").annotate(n=Count("*")).order_by()
+    )
+    ends: list[tuple[dt.date, int]] = sorted(
+        (row["run_until"], row["n"])  # type: ignore[misc]  # not null: filtered on
+        for row in runs.filter(run_until__lt=last)
+        .values("run_until")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    start_days, started = [d for d, _n in starts], list(accumulate(n for _d, n in starts))
+    end_days, ended = [d for d, _n in ends], list(accumulate(n for _d, n in ends))
+
+    def count(day: dt.date) -> int:
+        begun = bisect_right(start_days, day)
+        over = bisect_left(end_days, day)
+        return (started[begun - 1] if begun else 0) - (ended[over - 1] if over else 0)
+
+    return {day: count(day) for day in days}
 
 
 def membership_movements(
@@ -712,64 +688,29 @@ def membership_movements(
     last day of each month or quarter. Retention rate = renewed / (renewed +
     lapsed + resigned): of the memberships that came to an end, the share
     renewed. Churn rate = (lapsed + resigned) / members at the start.
-    Two queries (the plans' grace days, and the memberships that can matter,
-    on an index), whatever the number of months.
+    Four queries on covering indexes of the memberships, whatever the
+    number of months: the starts, the departures and the runs (twice).
     """
     today = today or timezone.localdate()
     buckets = _buckets(start, end, interval)
     firsts = [first for _bucket, first, _last in buckets]
-    graces = dict(
-        MembershipPlan.objects.filter(organisation=organisation).values_list("pk", "grace_days")
-    )
-    moved: dict[str, list[set[int]]] = {name: [set() for _ in buckets] for name, _ in MOVEMENTS}
+    last_event, last_lapse = min(end, today), min(end, today - DAY)
+    moved: dict[str, list[int]] = {name: [0] * len(buckets) for name, _label in MOVEMENTS}
+    if start <= last_event:
+        memberships = Membership.objects.filter(organisation=organisation)
+        joined = memberships.filter(start__gte=start, start__lte=last_event)
+        for group in _moved_companies(joined, "start", "renews", firsts):
+            moved["renewed" if group["renews"] else "gained"][group["bucket"]] = group["companies"]
+        left = memberships.filter(left_on__gte=start, left_on__lte=last_event).filter(
+            Q(left_as=Left.RESIGNED) | Q(left_as=Left.LAPSED, left_on__lte=last_lapse)
+        )
+        for group in _moved_companies(left, "left_on", "left_as", firsts):
+            moved[group["left_as"]][group["bucket"]] = group["companies"]
     # The days members are counted on: each bucket's first and last day, up to today.
     days = sorted(
         {day for _b, first, last in buckets for day in (first, min(last, today)) if first <= today}
     )
-    on_day = [0] * (len(days) + 1)  # a difference array: +1 where a run starts, -1 after it
-    last_event, last_lapse = min(end, today), min(end, today - DAY)
-
-    def count(movement: str, day: dt.date, company: int) -> None:
-        moved[movement][bisect_right(firsts, day) - 1].add(company)
-
-    terms = _terms(organisation=organisation, start=start, end=end, graces=graces) if graces else ()
-    for company, company_terms in terms:
-        run_first: dt.date | None = None
-        run_last = start
-        for first, last, resigned, grace_end in company_terms:
-            if start <= first <= last_event:
-                renews = any(
-                    e_first < first
-                    and e_grace_end + DAY >= first
-                    and (e_resigned is None or e_resigned >= first)
-                    for e_first, _e_last, e_resigned, e_grace_end in company_terms
-                )
-                count("renewed" if renews else "gained", first, company)
-            if resigned is not None and resigned <= grace_end:
-                member_until = resigned - DAY
-                if start <= resigned <= last_event:
-                    count("resigned", resigned, company)
-            else:
-                member_until = grace_end
-                if start <= grace_end <= last_lapse and not any(
-                    first < l_first <= grace_end + DAY and l_last > last
-                    for l_first, l_last, _l_resigned, _l_grace_end in company_terms
-                ):
-                    count("lapsed", grace_end, company)
-            # A company counts once a day, however many of its memberships overlap.
-            if member_until < first:
-                continue
-            if run_first is not None and first <= run_last + DAY:
-                run_last = max(run_last, member_until)
-                continue
-            if run_first is not None:
-                on_day[bisect_left(days, run_first)] += 1
-                on_day[bisect_right(days, run_last)] -= 1
-            run_first, run_last = first, member_until
-        if run_first is not None:
-            on_day[bisect_left(days, run_first)] += 1
-            on_day[bisect_right(days, run_last)] -= 1
-    members_on = dict(zip(days, accumulate(on_day), strict=False))
+    members_on = _members_on(organisation=organisation, days=days, first=start, last=last_event)
 
     rows = []
     for index, (calendar_start, first, last) in enumerate(buckets):
@@ -779,7 +720,7 @@ def membership_movements(
             "period_end": last,
             "label": _bucket_label(calendar_start, interval),
             "members_start": members_on.get(first),
-            **{name: len(moved[name][index]) for name, _label in MOVEMENTS},
+            **{name: moved[name][index] for name, _label in MOVEMENTS},
             "members_end": members_on.get(min(last, today)) if first <= today else None,
         }
         rows.append(_with_rates(row))
@@ -874,12 +815,17 @@ def movements_chart(run: ReportRun, links: list[dict[str, str]]) -> dict[str, An
 def member_statement(
     *, organisation: Any, start: dt.date, end: dt.date, company: Company
 ) -> ReportData:
-    """One company's services received in the period against the dues billed for it.
+    """One company's services received in the period against what was billed for it.
 
-    Until the finance module bills dues, a membership's dues in the period are
+    When a module that bills registers a statement source (the finance
+    module does, see ``members/statement.py``), the billed side is what it
+    really billed: the source's rows (the company's invoices of the period,
+    with what is paid and owed of each, and the payments received in the
+    period) and its totals. Without one, a membership's dues in the period are
     its fee (negotiated, else the plan's) prorated by the days of its term that
     fall in the period, rounded half-up to the centavo; the total is the sum of
-    the rounded lines. Two queries.
+    the rounded lines. One query for the services, plus the sources' own (a
+    fixed number) or one for the memberships.
     """
     deliveries = list(
         ServiceDelivery.objects.filter(
@@ -888,6 +834,37 @@ def member_statement(
         .select_related("service")
         .order_by("date", "pk")
     )
+    service_rows: list[dict[str, Any]] = []
+    hours = Decimal("0.00")
+    rated, score = 0, 0
+    for delivery in deliveries:
+        hours += delivery.hours
+        if delivery.satisfaction is not None:
+            rated, score = rated + 1, score + delivery.satisfaction
+        service_rows.append(
+            {
+                "kind": _("Service"),
+                "date": delivery.date,
+                "delivery_id": delivery.pk,
+                "concept": delivery.service.name,
+                "hours": delivery.hours,
+                "satisfaction": delivery.satisfaction,
+            }
+        )
+    average = _average(score, rated)
+    services = len(deliveries)
+    sources = statement_sources()
+    if sources:
+        return _billed_statement(
+            organisation=organisation,
+            company=company,
+            start=start,
+            end=end,
+            sources=sources,
+            service_rows=service_rows,
+            hours=_hours(hours),
+            average=average,
+        )
     memberships = list(
         Membership.objects.filter(
             organisation=organisation, company=company, start__lte=end, end__gte=start
@@ -920,24 +897,7 @@ def member_statement(
                 "dues": dues,
             }
         )
-    hours = Decimal("0.00")
-    rated, score = 0, 0
-    for delivery in deliveries:
-        hours += delivery.hours
-        if delivery.satisfaction is not None:
-            rated, score = rated + 1, score + delivery.satisfaction
-        rows.append(
-            {
-                "kind": _("Service"),
-                "date": delivery.date,
-                "delivery_id": delivery.pk,
-                "concept": delivery.service.name,
-                "hours": delivery.hours,
-                "satisfaction": delivery.satisfaction,
-            }
-        )
-    average = _average(score, rated)
-    services = len(deliveries)
+    rows += service_rows
     return ReportData(
         columns=[
             Column("date", _("Date"), DATE),
@@ -970,7 +930,73 @@ def member_statement(
     )
 
 
+def _billed_statement(
+    *,
+    organisation: Any,
+    company: Company,
+    start: dt.date,
+    end: dt.date,
+    sources: list[StatementSource],
+    service_rows: list[dict[str, Any]],
+    hours: Decimal,
+    average: Decimal | None,
+) -> ReportData:
+    """The statement with the sources' invoices and payments first, then the services."""
+    rows: list[dict[str, Any]] = []
+    totals = StatementTotals()
+    for source in sources:
+        part = source.lines(organisation=organisation, company=company, start=start, end=end)
+        rows += [{**row, "source": source.key} for row in part.rows]
+        totals += part.totals
+    rows += service_rows
+    services = len(service_rows)
+    return ReportData(
+        columns=[
+            Column("date", _("Date"), DATE),
+            Column("kind", _("Kind")),
+            Column("reference", _("Reference")),
+            Column("concept", _("Concept")),
+            Column("hours", _("Hours"), DECIMAL),
+            Column("satisfaction", _("Satisfaction"), INT),
+            Column("invoiced", _("Invoiced"), MONEY),
+            Column("paid", _("Paid"), MONEY),
+            Column("balance", _("Balance due"), MONEY),
+            Column("received", _("Received"), MONEY),
+            Column("state", _("State")),
+        ],
+        rows=rows,
+        total={
+            "concept": _("Total"),
+            "hours": hours,
+            "satisfaction": average,
+            "invoiced": totals.invoiced,
+            "paid": totals.invoices_paid,
+            "balance": totals.balance,
+            "received": totals.received,
+        },
+        summary=[
+            Figure("services", _("Services received"), services),
+            Figure("hours", _("Hours of service"), hours, DECIMAL),
+            Figure("invoiced", _("Invoiced in the period"), totals.invoiced, MONEY),
+            Figure("paid", _("Paid in the period"), totals.received, MONEY),
+            Figure("balance", _("Balance owed"), totals.balance, MONEY),
+            Figure(
+                "invoiced_per_service",
+                _("Invoiced per service received"),
+                round_money(totals.invoiced / services, organisation.currency)
+                if services
+                else None,
+                MONEY,
+            ),
+        ],
+    )
+
+
 def statement_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
+    """A service or membership opens its page; a source's row, what its source links it to."""
+    if "source" in row:
+        source = get_statement_source(row["source"])
+        return source.links(run.organisation, row) if source and source.links else {}
     slug = run.organisation.slug
     if "delivery_id" in row:
         return {
@@ -1074,8 +1100,9 @@ def register_all() -> None:
             key="members.statement",
             title=gettext_lazy("Member statement"),
             description=gettext_lazy(
-                "For one company: the services it received in the period against the dues "
-                "billed for it (membership fees prorated by days)."
+                "For one company: the services it received in the period against what it was "
+                "billed and what it paid (its invoices and payments; without the finance "
+                "module, its membership fees prorated by days)."
             ),
             module="members",
             permission="members.view_membership",

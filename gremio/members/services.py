@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from . import movements
 from .models import (
     Company,
     Contact,
@@ -95,6 +96,7 @@ def company_refresh(*, company: Company, day: dt.date | None = None) -> Company:
     """
     day = day or today()
     memberships = list(company.memberships.select_related("plan").order_by("start", "pk"))
+    movements.refresh(memberships)
     status = ""
     since = None
     if memberships:
@@ -189,6 +191,21 @@ def membership_renew(*, membership: Membership, day: dt.date | None = None) -> M
         fee=membership.fee,
     )
     return membership_save(membership=renewal, day=day)
+
+
+@transaction.atomic
+def plan_save(*, plan: MembershipPlan) -> MembershipPlan:
+    """Save a plan; a change of its grace days moves its memberships' lapses and renewals."""
+    before = (
+        MembershipPlan.objects.filter(pk=plan.pk).values_list("grace_days", flat=True).first()
+        if plan.pk
+        else None
+    )
+    plan.save()
+    if before is not None and before != plan.grace_days:
+        companies = Membership.objects.filter(plan=plan).values("company_id")
+        movements.rebuild(Membership, MembershipPlan, company_id__in=companies)
+    return plan
 
 
 @transaction.atomic

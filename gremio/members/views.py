@@ -68,6 +68,11 @@ class MembershipEditView(generic.ObjectEditView):
         return services.membership_save(membership=form.save(commit=False))
 
 
+class MembershipPlanEditView(generic.ObjectEditView):
+    def save(self, form: Any) -> Any:
+        return services.plan_save(plan=form.save(commit=False))
+
+
 class StaffRecordEditView(generic.ObjectEditView):
     """Services and interactions are usually recorded by the person who gave them, today."""
 
@@ -190,6 +195,7 @@ membershipplan_pages = generic.ModelPages(
         "description",
         "active",
     ),
+    view_classes={"add": MembershipPlanEditView, "edit": MembershipPlanEditView},
 )
 membership_pages = generic.ModelPages(
     model=Membership,

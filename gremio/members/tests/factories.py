@@ -8,6 +8,7 @@ from decimal import Decimal
 import factory
 
 from gremio.core.tests.factories import OrganisationFactory
+from gremio.members import movements
 from gremio.members.models import (
     Chamber,
     Company,
@@ -87,6 +88,7 @@ class MembershipPlanFactory(factory.django.DjangoModelFactory[MembershipPlan]):
 class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     organisation = factory.SubFactory(OrganisationFactory)
     company = factory.SubFactory(
@@ -98,6 +100,15 @@ class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     start = dt.date(2026, 1, 1)
     end = dt.date(2026, 12, 31)
     status = "active"
+
+    @factory.post_generation
+    def moved(obj: Membership, create: bool, extracted: object, **kwargs: object) -> None:
+        """Keep the company's movement fields as the services do (the status stays as given)."""
+        if create:
+            movements.refresh(
+                list(Membership.objects.filter(company_id=obj.company_id).select_related("plan"))
+            )
+            obj.refresh_from_db(fields=movements.FIELDS)
 
 
 class ServiceFactory(factory.django.DjangoModelFactory[Service]):

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -23,7 +24,8 @@ from django.test.utils import CaptureQueriesContext
 
 from gremio.core.reports import Period, get_report, run_report
 from gremio.core.tests.factories import OrganisationFactory, member_of
-from gremio.members import reports
+from gremio.members import reports, services
+from gremio.members import statement as statement_sources
 from gremio.members.models import Membership, Sector
 
 from .factories import (
@@ -396,14 +398,13 @@ def test_edge_cases_of_resignation_overlap_and_renewal(movements: SimpleNamespac
 def test_each_count_is_the_list_its_link_opens(movements: SimpleNamespace) -> None:
     add_edge_cases(movements.org)
     today = day("2025-12-01")
-    graces = reports.plan_graces(organisation=movements.org)
     data = reports.membership_movements(
         organisation=movements.org, start=H1.start, end=H1.end, today=today
     )
     for row in data.rows:
         for movement, _label in reports.MOVEMENTS:
             condition = reports.movement_condition(
-                movement, first=row["period_start"], last=row["period_end"], graces=graces
+                movement, first=row["period_start"], last=row["period_end"]
             )
             companies = (
                 Membership.objects.filter(organisation=movements.org)
@@ -415,11 +416,70 @@ def test_each_count_is_the_list_its_link_opens(movements: SimpleNamespace) -> No
             assert companies == row[movement], (row["label"], movement)
 
 
+def test_movement_fields_follow_every_change_through_the_services(world: SimpleNamespace) -> None:
+    org = world.org
+    plan = MembershipPlanFactory.create(organisation=org, grace_days=30)
+    company = CompanyFactory.create(organisation=org)
+    first = services.membership_save(
+        membership=Membership(
+            organisation=org, company=company, plan=plan, start=day("2024-01-01")
+        ),
+        day=day("2025-06-01"),
+    )
+    first.refresh_from_db()
+    assert (first.renews, first.left_as, first.left_on, first.run_until) == (
+        False,
+        "lapsed",
+        day("2025-01-30"),
+        day("2025-01-30"),
+    )
+    renewal = services.membership_renew(membership=first, day=day("2025-06-01"))
+    first.refresh_from_db()
+    renewal.refresh_from_db()
+    assert (first.left_as, first.left_on, first.run_until) == ("", None, day("2026-01-30"))
+    assert (renewal.renews, renewal.run_until) == (True, None)
+    services.membership_delete(membership=renewal)
+    first.refresh_from_db()
+    assert (first.left_as, first.left_on) == ("lapsed", day("2025-01-30"))
+    plan.grace_days = 0
+    services.plan_save(plan=plan)
+    first.refresh_from_db()
+    assert (first.left_on, first.run_until) == (day("2024-12-31"), day("2024-12-31"))
+
+
+def test_rebuilding_the_movement_fields_gives_the_same_report(movements: SimpleNamespace) -> None:
+    add_edge_cases(movements.org)
+    before = reports.membership_movements(
+        organisation=movements.org, start=H1.start, end=H1.end, today=day("2025-12-01")
+    )
+    Membership.objects.update(renews=False, left_as="", left_on=None, run_until=None)
+    out = io.StringIO()
+    call_command("members_rebuild", "--org", movements.org.slug, stdout=out)
+    assert int(out.getvalue().split()[0]) > 0
+    after = reports.membership_movements(
+        organisation=movements.org, start=H1.start, end=H1.end, today=day("2025-12-01")
+    )
+    assert pick(after.rows, *MOVEMENT_FIGURES) == pick(before.rows, *MOVEMENT_FIGURES)
+
+
 # e. Member statement ---------------------------------------------------------------------------
 
 
 @pytest.fixture
-def statement(world: SimpleNamespace) -> SimpleNamespace:
+def no_statement_sources() -> Iterator[None]:
+    """The statement as without the finance module: no source registered, dues prorated."""
+    removed = [
+        statement_sources.unregister_statement_source(s.key)
+        for s in statement_sources.statement_sources()
+    ]
+    yield
+    for source in removed:
+        if source is not None:
+            statement_sources.register_statement_source(source)
+
+
+@pytest.fixture
+def statement(world: SimpleNamespace, no_statement_sources: None) -> SimpleNamespace:
     """A's two memberships overlap 2025: 181 days of one, 184 of the next."""
     plan = MembershipPlanFactory.create(organisation=world.org, fee=D("10000.00"))
     world.m1 = MembershipFactory.create(
@@ -466,7 +526,7 @@ def test_statement_prorates_dues_by_days_to_the_centavo(statement: SimpleNamespa
     assert result.previous_figure("services") == 1
 
 
-def test_statement_rounds_half_up(world: SimpleNamespace) -> None:
+def test_statement_rounds_half_up(world: SimpleNamespace, no_statement_sources: None) -> None:
     plan = MembershipPlanFactory.create(organisation=world.org, fee=D("100.01"))
     MembershipFactory.create(
         organisation=world.org,
