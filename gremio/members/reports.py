@@ -18,6 +18,7 @@ from itertools import accumulate
 from typing import Any
 
 from django import forms
+from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -59,6 +60,7 @@ from gremio.core.reports import (
 )
 
 from .models import (
+    Chamber,
     Company,
     Membership,
     MembershipStatus,
@@ -148,6 +150,59 @@ def _delivery_figures(values: dict[str, Any]) -> dict[str, Any]:
 NO_DELIVERIES = {"deliveries": 0, "companies": 0, "hours": None, "rated": 0, "score": None}
 
 
+# What a company is grouped by: its SCIAN sector (its subsector's parent) or its chamber.
+COMPANY_GROUPS = {
+    "sector": "COALESCE(sector.parent_id, company.sector_id)",
+    "chamber": "company.chamber_id",
+}
+
+
+def _by_company_group(deliveries: QuerySet[Any], by: str) -> list[dict[str, Any]]:
+    """The deliveries' measures per sector or chamber of the company served.
+
+    Summed per company first (on the covering index of the deliveries, no
+    join), then per group: each company is read once rather than once per
+    delivery, and the companies served in a group are its rows, so no
+    ``DISTINCT`` is needed.
+    """
+    per_company = (
+        deliveries.values("company_id")
+        .annotate(
+            deliveries=Count("pk"),
+            hours=Sum("hours"),
+            rated=Count("satisfaction"),
+            score=Sum("satisfaction"),
+        )
+        .order_by()
+    )
+    database = connections[per_company.db]
+    inner, params = per_company.query.get_compiler(using=per_company.db).as_sql()
+    quote = database.ops.quote_name
+    sql = (
+        f"SELECT {COMPANY_GROUPS[by]} AS group_id, SUM(served.deliveries), COUNT(*), "
+        "SUM(served.hours), SUM(served.rated), SUM(served.score) "
+        f"FROM ({inner}) served "
+        f"JOIN {quote(Company._meta.db_table)} company ON company.id = served.company_id "
+        f"LEFT JOIN {quote(Sector._meta.db_table)} sector ON sector.id = company.sector_id "
+        "GROUP BY 1"
+    )
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    # PostgreSQL sums counts as numeric: back to integers.
+    return [
+        {
+            "group_id": group,
+            "deliveries": int(deliveries),
+            "companies": companies,
+            "hours": hours,
+            "rated": int(rated or 0),
+            "score": int(score or 0) if rated else None,
+        }
+        for group, deliveries, companies, hours, rated, score in fetched
+    ]
+
+
 def _companies_served(*, organisation: Any, start: dt.date, end: dt.date) -> int:
     """Distinct companies served in the period, read from the (company, date) index alone."""
     served = ServiceDelivery.objects.filter(company=OuterRef("pk"), date__gte=start, date__lte=end)
@@ -197,33 +252,26 @@ def services_delivered(
         ]
         rows.sort(key=lambda r: (-r["deliveries"], r["label"]))
     elif by == "sector":
-        grouped = list(
-            deliveries.annotate(
-                group_id=Coalesce("company__sector__parent_id", "company__sector_id")
-            )
-            .values("group_id")
-            .annotate(**measures)
-            .order_by()
-        )
+        grouped = _by_company_group(deliveries, "sector")
         rows = _sector_rows(grouped, _delivery_figures)
     elif by == "chamber":
-        by_chamber: Any = deliveries.values(
-            "company__chamber_id", "company__chamber__name", "company__chamber__acronym"
-        ).annotate(**measures)
-        grouped = list(
-            by_chamber.order_by("-deliveries", F("company__chamber__name").asc(nulls_last=True))
-        )
+        grouped = _by_company_group(deliveries, "chamber")
+        chambers = {
+            pk: acronym or name
+            for pk, name, acronym in Chamber.objects.filter(
+                pk__in=[g["group_id"] for g in grouped if g["group_id"]]
+            ).values_list("pk", "name", "acronym")
+        }
         rows = [
             {
-                "key": g["company__chamber_id"],
-                "chamber_id": g["company__chamber_id"],
-                "label": g["company__chamber__acronym"]
-                or g["company__chamber__name"]
-                or _("No chamber"),
+                "key": g["group_id"],
+                "chamber_id": g["group_id"],
+                "label": chambers.get(g["group_id"]) or _("No chamber"),
                 **_delivery_figures(g),
             }
             for g in grouped
         ]
+        rows.sort(key=lambda r: (-r["deliveries"], r["chamber_id"] is None, str(r["label"])))
     elif by == "month":
         grouped = list(
             deliveries.annotate(month=TruncMonth("date"))
@@ -244,11 +292,12 @@ def services_delivered(
     else:
         raise ValueError(by)
     overall = _sum(grouped, "deliveries", "hours", "rated", "score")
-    overall["companies"] = (
-        _companies_served(organisation=organisation, start=start, end=end)
-        if overall["deliveries"]
-        else 0
-    )
+    if by in ("sector", "chamber"):
+        overall["companies"] = sum(g["companies"] for g in grouped)  # a company is in one group
+    elif overall["deliveries"]:
+        overall["companies"] = _companies_served(organisation=organisation, start=start, end=end)
+    else:
+        overall["companies"] = 0
     total = {"label": _("Total"), **_delivery_figures(overall)}
     heading = dict(GROUPINGS)[by]
     return ReportData(
@@ -347,21 +396,26 @@ def members_served(
     """Of the members (membership active or in grace today), how many were served in the period.
 
     A member is served when it received at least one service in the period.
-    One query per grouping plus the total (and the sector names by sector).
+    Its kept last-service date answers for most members without reading a
+    delivery: served when it falls in the period, not served when it is
+    before; only members last served after the period are looked up in the
+    (company, date) index. One query (and the sector names by sector): a
+    member is in one group, so the total adds the groups up.
     """
-    served = ServiceDelivery.objects.filter(company=OuterRef("pk"), date__gte=start, date__lte=end)
+    delivered = ServiceDelivery.objects.filter(
+        company=OuterRef("pk"), date__gte=start, date__lte=end
+    )
+    served = Q(last_service_on__gte=start, last_service_on__lte=end) | Q(
+        Exists(delivered), last_service_on__gt=end
+    )
     members = Company.objects.filter(organisation=organisation, membership_status__in=CURRENT)
-    measures = {"members": Count("pk"), "served": Count("pk", filter=Exists(served))}
-    overall = members.aggregate(**measures)
-    total: dict[str, Any] | None = {
-        "label": _("Total"),
-        **_served_figures(overall["members"], overall["served"]),
-    }
+    measures = {"members": Count("pk"), "served": Count("pk", filter=served)}
     rows: list[dict[str, Any]] = []
     grouped: Any  # rows of .values().annotate(): plain dicts
     if by == "all":
-        figures = _served_figures(overall["members"], overall["served"])
-        rows, total = [{"key": "all", **figures, "label": _("All members")}], None
+        grouped = [members.aggregate(**measures)]
+        figures = _served_figures(grouped[0]["members"], grouped[0]["served"])
+        rows = [{"key": "all", **figures, "label": _("All members")}]
     elif by == "chamber":
         grouped = (
             members.values("chamber_id", "chamber__name", "chamber__acronym")
@@ -387,7 +441,9 @@ def members_served(
         rows = _sector_rows(grouped, lambda g: _served_figures(g["members"], g["served"]))
     else:
         raise ValueError(by)
+    overall = _sum(grouped, "members", "served")
     figures = _served_figures(overall["members"], overall["served"])
+    total = None if by == "all" else {"label": _("Total"), **figures}
     return ReportData(
         columns=[
             Column("label", dict(SERVED_GROUPINGS)[by] if by != "all" else _("Members")),

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.db.models import Q
 
 from gremio.core.tests.factories import OrganisationFactory
 from gremio.members import movements
@@ -123,6 +124,7 @@ class ServiceFactory(factory.django.DjangoModelFactory[Service]):
 class ServiceDeliveryFactory(factory.django.DjangoModelFactory[ServiceDelivery]):
     class Meta:
         model = ServiceDelivery
+        skip_postgeneration_save = True
 
     organisation = factory.SubFactory(OrganisationFactory)
     company = factory.SubFactory(
@@ -134,6 +136,17 @@ class ServiceDeliveryFactory(factory.django.DjangoModelFactory[ServiceDelivery])
     date = dt.date(2026, 3, 15)
     hours = Decimal("2.00")
     satisfaction = 5
+
+    @factory.post_generation
+    def last_service(
+        obj: ServiceDelivery, create: bool, extracted: object, **kwargs: object
+    ) -> None:
+        """Keep the company's last-service date, as ``services.delivery_save`` does."""
+        if create:
+            Company.objects.filter(pk=obj.company_id).filter(
+                Q(last_service_on__isnull=True) | Q(last_service_on__lt=obj.date)
+            ).update(last_service_on=obj.date)
+            obj.company.refresh_from_db(fields=["last_service_on"])
 
 
 class InteractionFactory(factory.django.DjangoModelFactory[Interaction]):
