@@ -203,10 +203,28 @@ def _by_company_group(deliveries: QuerySet[Any], by: str) -> list[dict[str, Any]
     ]
 
 
+def _served(start: dt.date, end: dt.date) -> Q:
+    """Companies served in the period, mostly from their kept last-service date.
+
+    Served when the last service falls in the period; not served when it is
+    before (or none); only a company last served after the period is looked
+    up in the (company, date) index of its deliveries.
+    """
+    delivered = ServiceDelivery.objects.filter(
+        company=OuterRef("pk"), date__gte=start, date__lte=end
+    )
+    return Q(last_service_on__gte=start, last_service_on__lte=end) | Q(
+        Exists(delivered), last_service_on__gt=end
+    )
+
+
 def _companies_served(*, organisation: Any, start: dt.date, end: dt.date) -> int:
-    """Distinct companies served in the period, read from the (company, date) index alone."""
-    served = ServiceDelivery.objects.filter(company=OuterRef("pk"), date__gte=start, date__lte=end)
-    return Company.objects.filter(organisation=organisation).filter(Exists(served)).count()
+    """Distinct companies served in the period, on the (organisation, last service) index."""
+    return (
+        Company.objects.filter(organisation=organisation, last_service_on__gte=start)
+        .filter(_served(start, end))
+        .count()
+    )
 
 
 def _service_names(groups: list[dict[str, Any]]) -> dict[int, str]:
@@ -402,14 +420,8 @@ def members_served(
     (company, date) index. One query (and the sector names by sector): a
     member is in one group, so the total adds the groups up.
     """
-    delivered = ServiceDelivery.objects.filter(
-        company=OuterRef("pk"), date__gte=start, date__lte=end
-    )
-    served = Q(last_service_on__gte=start, last_service_on__lte=end) | Q(
-        Exists(delivered), last_service_on__gt=end
-    )
     members = Company.objects.filter(organisation=organisation, membership_status__in=CURRENT)
-    measures = {"members": Count("pk"), "served": Count("pk", filter=served)}
+    measures = {"members": Count("pk"), "served": Count("pk", filter=_served(start, end))}
     rows: list[dict[str, Any]] = []
     grouped: Any  # rows of .values().annotate(): plain dicts
     if by == "all":
