@@ -30,7 +30,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
-from django.db import models
+from django.db import connections, models
 from django.utils.translation import pgettext_lazy
 
 DAY = dt.timedelta(days=1)
@@ -126,8 +126,10 @@ def rebuild(membership_model: Any, plan_model: Any, **scope: Any) -> int:
     """Recompute the fields of every membership in ``scope`` (an organisation, or companies).
 
     One pass in company order, in chunks; only the rows that changed are
-    written. ``membership_model`` / ``plan_model`` are passed so a
-    migration can use its historical models.
+    written, with one prepared ``UPDATE`` run for many rows (``bulk_update``
+    builds a ``CASE`` per field and row: minutes at 200,000 memberships).
+    ``membership_model`` / ``plan_model`` are passed so a migration can use
+    its historical models.
     """
     grace = dict(plan_model.objects.values_list("pk", "grace_days"))
     rows = (
@@ -135,14 +137,33 @@ def rebuild(membership_model: Any, plan_model: Any, **scope: Any) -> int:
         .order_by("company_id", "start", "pk")
         .only("pk", "company_id", "plan_id", "start", "end", "resigned_on", *FIELDS)
     )
-    pending: list[Any] = []
+    database = connections[rows.db]
+    quote = database.ops.quote_name
+    columns = ", ".join(f"{quote(name)} = %s" for name in FIELDS)
+    sql = f"UPDATE {quote(membership_model._meta.db_table)} SET {columns} WHERE id = %s"
     written = 0
+
+    def write(changed: list[Any]) -> None:
+        values = [
+            (
+                m.renews,
+                m.left_as,
+                database.ops.adapt_datefield_value(m.left_on),
+                database.ops.adapt_datefield_value(m.run_until),
+                m.pk,
+            )
+            for m in changed
+        ]
+        with database.cursor() as cursor:
+            cursor.executemany(sql, values)
+
+    pending: list[Any] = []
     for _company, group in groupby(rows.iterator(chunk_size=5000), key=attrgetter("company_id")):
         pending += changed_rows(list(group), grace)
-        if len(pending) >= 2000:
-            membership_model.objects.bulk_update(pending, FIELDS, batch_size=500)
+        if len(pending) >= 5000:
+            write(pending)
             written, pending = written + len(pending), []
     if pending:
-        membership_model.objects.bulk_update(pending, FIELDS, batch_size=500)
+        write(pending)
         written += len(pending)
     return written

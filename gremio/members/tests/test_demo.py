@@ -16,7 +16,7 @@ from stdnum.mx import rfc as stdnum_rfc
 
 from gremio.core import demo
 from gremio.core.models import ObjectChange, Organisation
-from gremio.members import services
+from gremio.members import movements, services
 from gremio.members.demo import SIZES
 from gremio.members.filtersets import CompanyFilterSet
 from gremio.members.models import (
@@ -168,6 +168,11 @@ class SmallDemoTests(TestCase):
             before = [getattr(company, f) for f in fields]
             services.company_refresh(company=company)
             assert [getattr(company, f) for f in fields] == before, company
+
+    def test_membership_movements_agree_with_a_rebuild(self) -> None:
+        assert self.scoped(Membership).filter(renews=True).exists()
+        assert self.scoped(Membership).filter(left_as="lapsed").exists()
+        assert movements.rebuild(Membership, MembershipPlan, organisation=self.organisation) == 0
 
     def test_realistic_mix(self) -> None:
         companies = self.scoped(Company)
