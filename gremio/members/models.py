@@ -217,6 +217,18 @@ class Company(OrganisationOwned):
             models.Index(
                 fields=("organisation", "last_service_on"), name="members_company_org_served"
             ),
+            # The members-served report reads the members from this index alone.
+            models.Index(
+                fields=(
+                    "organisation",
+                    "membership_status",
+                    "last_service_on",
+                    "chamber",
+                    "sector",
+                    "id",
+                ),
+                name="members_company_served_report",
+            ),
             # PostgreSQL counts a list filtered through another table (tags, plans)
             # from this index instead of reading every company row; SQLite's
             # indexes carry the row id already.
