@@ -252,6 +252,28 @@ def members_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
         ("interactions, first page", f"{base}/interactions/"),
         ("memberships, first page", f"{base}/memberships/"),
         ("renewals due", f"{base}/renewals/"),
+        *members_report_cases(base, company, today),
+    ]
+
+
+def members_report_cases(base: str, company: int, today: dt.date) -> list[tuple[str, str]]:
+    """The members reports over last year, each compared with the year before (as the page does)."""
+    reports = f"{base}/reports"
+    year = "preset=last_year"
+    return [
+        ("report services, by service", f"{reports}/services-delivered/?{year}&by=service"),
+        ("report services, by sector", f"{reports}/services-delivered/?{year}&by=sector"),
+        ("report services, by chamber", f"{reports}/services-delivered/?{year}&by=chamber"),
+        ("report services, by month", f"{reports}/services-delivered/?{year}&by=month"),
+        ("report members served, by chamber", f"{reports}/members-served/?{year}&by=chamber"),
+        ("report members served, by sector", f"{reports}/members-served/?{year}&by=sector"),
+        ("report satisfaction", f"{reports}/satisfaction/?{year}"),
+        ("report gained and lost, by month", f"{reports}/membership-movements/?{year}"),
+        (
+            "report gained and lost, by quarter",
+            f"{reports}/membership-movements/?{year}&interval=quarter",
+        ),
+        ("report member statement", f"{base}/companies/{company}/statement/?{year}"),
     ]
 
 
