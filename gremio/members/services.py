@@ -168,7 +168,17 @@ def membership_save(*, membership: Membership, day: dt.date | None = None) -> Me
     day = day or today()
     membership.status = membership_status_on(membership, day, renewed=is_renewed(membership, day))
     membership.full_clean()
+    moved_from = (
+        Membership.objects.filter(pk=membership.pk)
+        .exclude(company_id=membership.company_id)
+        .values_list("company_id", flat=True)
+        .first()
+        if membership.pk
+        else None
+    )
     membership.save()
+    if moved_from is not None:  # recorded against the wrong company: that one changes too
+        company_refresh(company=Company.objects.get(pk=moved_from), day=day)
     # A new period may turn the previous one from "in grace" or "lapsed" into "renewed".
     earlier = Membership.objects.filter(
         company_id=membership.company_id, end__lt=membership.start

@@ -441,6 +441,13 @@ def test_movement_fields_follow_every_change_through_the_services(world: SimpleN
     services.membership_delete(membership=renewal)
     first.refresh_from_db()
     assert (first.left_as, first.left_on) == ("lapsed", day("2025-01-30"))
+    other = CompanyFactory.create(organisation=org)
+    first.company = other
+    services.membership_save(membership=first, day=day("2025-06-01"))
+    company.refresh_from_db()
+    assert company.membership_status == ""
+    first.company = company
+    services.membership_save(membership=first, day=day("2025-06-01"))
     plan.grace_days = 0
     services.plan_save(plan=plan)
     first.refresh_from_db()
