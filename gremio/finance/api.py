@@ -736,8 +736,17 @@ class AllocationSerializer(OrganisationModelSerializer):
 
     class Meta:
         model = Allocation
-        fields = ("id", "payment", "invoice", "invoice_reference", "date", "amount", "entry")
-        read_only_fields = ("payment", "date")
+        fields = (
+            "id",
+            "payment",
+            "invoice",
+            "invoice_reference",
+            "date",
+            "amount",
+            "entry",
+            "cancelled_on",
+        )
+        read_only_fields = ("payment", "date", "cancelled_on")
         extra_kwargs = {"amount": {**POSITIVE, "required": True}}
 
 
@@ -762,8 +771,12 @@ class PaymentSerializer(OrganisationModelSerializer):
             "unallocated",
             "entry",
             "notes",
+            "cancelled_on",
+            "cancellation_reason",
+            "cancellation_entry",
             "allocations",
         )
+        read_only_fields = ("cancelled_on", "cancellation_reason", "cancellation_entry")
         extra_kwargs = {
             "amount": {**POSITIVE, "required": True},
             "bank_account": {"required": False},
@@ -781,15 +794,31 @@ class AllocateSerializer(OrganisationModelSerializer):
         extra_kwargs = {"amount": {**POSITIVE, "required": True}, "date": {"required": False}}
 
 
+class CancelSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField(
+        required=False,
+        help_text="The day the reversal entries post; defaults to today "
+        "(or the payment's last allocation, if later).",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Why, as in “cheque returned by the bank”; kept on the payment and the "
+        "reversal entry.",
+    )
+
+
 class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
-    """Payments received with their allocations. A payment posts when it is recorded."""
+    """Payments received with their allocations. A payment posts when it is recorded;
+    a cancelled one keeps its allocations as history, each with ``cancelled_on``."""
 
     queryset = Payment.objects.prefetch_related(
         Prefetch("allocations", queryset=Allocation.objects.select_related("invoice__series"))
     )
     serializer_class = PaymentSerializer
     filterset_class = filtersets.PaymentFilterSet
-    action_rights: ClassVar[dict[str, str]] = {"allocate": CHANGE}
+    action_rights: ClassVar[dict[str, str]] = {"allocate": CHANGE, "cancel": CHANGE}
 
     @extend_schema(
         parameters=[ORG_PARAMETER],
@@ -827,6 +856,29 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
             )
         allocation = Allocation.objects.select_related("invoice__series").get(pk=allocation.pk)
         return self.answer(allocation, AllocationSerializer, status.HTTP_201_CREATED)
+
+    @action_schema(request=CancelSerializer, responses={200: PaymentSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cancel the payment (a bounced cheque, a transfer recorded twice…).
+
+        Posts on ``date`` the reversal of the payment's entry
+        (``cancellation_entry``) and of the entry of each credit of it applied
+        later; its allocations are cancelled and the invoices they paid owe
+        the amounts again (a paid one is issued again). Refused (400) for a
+        payment already cancelled, a date before the payment or one of its
+        allocations, or a date in a closed period or on or before the lock date.
+        """
+        payment = self.get_object()
+        data = self.action_input(CancelSerializer)
+        with service_errors():
+            payment = services.payment_cancel(
+                payment=payment,
+                date=data.get("date"),
+                reason=data.get("reason", ""),
+                user=request.user,
+            )
+        return self.answer(self.reload(payment))
 
 
 # Supplier bills -----------------------------------------------------------------------
@@ -886,7 +938,19 @@ class BillSerializer(DocumentWithLines, OrganisationModelSerializer):
 class BillPaymentSerializer(serializers.ModelSerializer[BillPayment]):
     class Meta:
         model = BillPayment
-        fields = ("id", "bill", "date", "amount", "method", "bank_account", "reference", "entry")
+        fields = (
+            "id",
+            "bill",
+            "date",
+            "amount",
+            "method",
+            "bank_account",
+            "reference",
+            "entry",
+            "cancelled_on",
+            "cancellation_reason",
+            "cancellation_entry",
+        )
         read_only_fields = fields
 
 
@@ -945,11 +1009,32 @@ class BillViewSet(CrudViewSet):
 
 
 class BillPaymentViewSet(ReadOnlyViewSet):
-    """Payments made to suppliers (recorded with ``POST bills/{id}/pay/``)."""
+    """Payments made to suppliers (recorded with ``POST bills/{id}/pay/``, cancelled with
+    ``POST bill-payments/{id}/cancel/``)."""
 
     queryset = BillPayment.objects.all()
     serializer_class = BillPaymentSerializer
     filterset_class = filtersets.BillPaymentFilterSet
+    action_rights: ClassVar[dict[str, str]] = {"cancel": CHANGE}
+
+    @action_schema(request=CancelSerializer, responses={200: BillPaymentSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Cancel a payment made: posts on ``date`` the reversal of its entry
+        (``cancellation_entry``); the bill owes the amount again (a paid one is to pay
+        again). Refused (400) for a payment already cancelled, a date before the
+        payment, or a date in a closed period or on or before the lock date.
+        """
+        payment = self.get_object()
+        data = self.action_input(CancelSerializer)
+        with service_errors():
+            payment = services.bill_payment_cancel(
+                payment=payment,
+                date=data.get("date"),
+                reason=data.get("reason", ""),
+                user=request.user,
+            )
+        return self.answer(self.reload(payment))
 
 
 # Budgets ---------------------------------------------------------------------------------

@@ -188,6 +188,13 @@ class PaymentFilterSet(OrganisationFilterSet):
     unallocated = django_filters.BooleanFilter(
         method="filter_unallocated", label=_("With unallocated credit"), widget=YesNoSelect
     )
+    cancelled = django_filters.BooleanFilter(
+        field_name="cancelled_on",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Cancelled"),
+        widget=YesNoSelect,
+    )
 
     class Meta:
         model = Payment
@@ -200,7 +207,8 @@ class PaymentFilterSet(OrganisationFilterSet):
 
         if value is None:
             return queryset
-        condition = Q(allocated__lt=F("amount"))
+        # A cancelled payment has no credit left.
+        condition = Q(allocated__lt=F("amount"), cancelled_on__isnull=True)
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
@@ -222,6 +230,13 @@ class BillPaymentFilterSet(OrganisationFilterSet):
         queryset=Bill.objects.all(),
         label=_("Supplier bill"),
         widget=LookupSelect(model_label="finance.bill"),
+    )
+    cancelled = django_filters.BooleanFilter(
+        field_name="cancelled_on",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("Cancelled"),
+        widget=YesNoSelect,
     )
 
     class Meta:

@@ -165,6 +165,23 @@ class InvoiceCancelForm(forms.Form):
     )
 
 
+class PaymentCancelForm(forms.Form):
+    """When and why a payment (received or made) is cancelled."""
+
+    date = forms.DateField(
+        label=_("Cancellation date"),
+        required=False,
+        widget=DATE_INPUT,
+        help_text=_("Today if left empty. The reversal entries post on this date."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=200,
+        help_text=_("As in “cheque returned by the bank”; it goes on the reversal entry."),
+    )
+
+
 class PaymentCompanyForm(forms.Form):
     """The first step of recording a payment: whose money is it."""
 

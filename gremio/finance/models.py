@@ -569,6 +569,12 @@ class Invoice(OrganisationOwned):
     # as of an earlier date still counts it.
     closed_on = models.DateField(_("settled on"), null=True, blank=True, editable=False)
     cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
+    # The latest day a payment of it was cancelled. Until then the invoice may
+    # have been paid, whatever it owes now: the receivables as of an earlier
+    # day read its allocations instead of trusting ``amount_paid``.
+    payment_cancelled_on = models.DateField(
+        _("payment cancelled on"), null=True, blank=True, editable=False
+    )
     entry = models.OneToOneField(
         JournalEntry,
         verbose_name=_("journal entry"),
@@ -758,6 +764,20 @@ class Payment(OrganisationOwned):
         related_name="payment",
     )
     notes = models.TextField(_("notes"), blank=True)
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
+    cancellation_reason = models.CharField(
+        _("reason for cancelling"), max_length=200, blank=True, editable=False
+    )
+    # The reversal of ``entry``; the allocations' own entries are reversed alongside.
+    cancellation_entry = models.OneToOneField(
+        JournalEntry,
+        verbose_name=_("cancellation entry"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="payment_cancelled",
+    )
 
     class Meta:
         verbose_name = _("payment received")
@@ -774,10 +794,18 @@ class Payment(OrganisationOwned):
                 name="finance_payment_not_overallocated",
                 violation_error_message=_("A payment cannot be allocated more than its amount."),
             ),
+            models.CheckConstraint(
+                condition=Q(cancelled_on__isnull=True) | Q(allocated=0),
+                name="finance_payment_cancelled_unallocated",
+                violation_error_message=_("A cancelled payment is allocated to nothing."),
+            ),
         ]
         indexes = [
+            # cancelled_on last: the payment-times report skips cancelled payments from the
+            # index alone.
             models.Index(
-                fields=("organisation", "date", "company", "amount"), name="finance_payment_date"
+                fields=("organisation", "date", "company", "amount", "cancelled_on"),
+                name="finance_payment_date",
             ),
             models.Index(fields=("company", "date"), name="finance_payment_company"),
         ]
@@ -790,11 +818,20 @@ class Payment(OrganisationOwned):
 
     @property
     def unallocated(self) -> Decimal:
-        return self.amount - self.allocated
+        """The credit left to allocate (none once cancelled)."""
+        return ZERO if self.cancelled_on else self.amount - self.allocated
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_on is not None
 
 
 class Allocation(OrganisationOwned):
-    """Part of a payment applied to an invoice, on a date."""
+    """Part of a payment applied to an invoice, on a date.
+
+    Cancelling the payment keeps the row with ``cancelled_on``: an allocation
+    is in effect on a day D when ``date <= D`` and it was not cancelled by D.
+    """
 
     payment = models.ForeignKey(
         Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="allocations"
@@ -814,6 +851,7 @@ class Allocation(OrganisationOwned):
         editable=False,
         related_name="allocation",
     )
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("allocation")
@@ -966,6 +1004,19 @@ class BillPayment(OrganisationOwned):
         editable=False,
         related_name="bill_payment",
     )
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
+    cancellation_reason = models.CharField(
+        _("reason for cancelling"), max_length=200, blank=True, editable=False
+    )
+    cancellation_entry = models.OneToOneField(
+        JournalEntry,
+        verbose_name=_("cancellation entry"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="bill_payment_cancelled",
+    )
 
     class Meta:
         verbose_name = _("payment made")
@@ -984,6 +1035,10 @@ class BillPayment(OrganisationOwned):
 
     def get_absolute_url(self) -> str:
         return _url(self, "billpayment_detail")
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_on is not None
 
 
 # Budgets ---------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def company_panel(request: Any, company: Any) -> dict[str, Any]:
     currency = organisation.currency
     invoices = Invoice.objects.filter(organisation=organisation, company=company)
     payments = Payment.objects.filter(organisation=organisation, company=company)
-    credit = payments.aggregate(
+    credit = payments.filter(cancelled_on__isnull=True).aggregate(
         credit=Sum(
             ExpressionWrapper(
                 F("amount") - F("allocated"),

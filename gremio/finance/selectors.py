@@ -11,8 +11,8 @@ forms widen the period to whole months, so what is shown is what is counted).
 Receivables are read from the invoices on the ``(organisation, closed_on,
 date)`` index: an invoice is owed on a day D when it was dated by D and not
 closed (paid in full or cancelled) by D; what is owed is its total less the
-allocations dated by D, read for those invoices only through the
-``(invoice, date)`` index of the allocations.
+allocations in effect on D (dated by D, not cancelled by D), read for those
+invoices only through the ``(invoice, date)`` index of the allocations.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 
+from gremio.core.functions import MonthStart
 from gremio.core.models import Organisation, Pillar
 
 from .models import (
@@ -331,24 +332,45 @@ AGE_BUCKETS = ("current", "d1_30", "d31_60", "d61_90", "d90")
 
 
 def open_invoices(*, organisation: Organisation, as_of: dt.date) -> QuerySet[Invoice]:
-    """Invoices (not credit notes) owed on ``as_of``: dated by then and not closed by then."""
-    return Invoice.objects.filter(
-        organisation=organisation,
-        date__lte=as_of,
-        is_credit_note=False,
-        state__in=ISSUED_STATES,
-    ).filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
+    """Invoices (not credit notes) owed on ``as_of``: dated by then, not closed by then, and
+    owing something then.
+
+    An invoice reopened by a cancelled payment (``closed_on`` cleared) may
+    have been paid in full on ``as_of``, if that payment was cancelled after
+    it: only those few have what they owed then computed here. The others
+    owe by their dates alone (after its last payment cancellation, nothing
+    is allocated to an invoice on an earlier day, so it owes until it is
+    closed).
+    """
+    return (
+        Invoice.objects.filter(
+            organisation=organisation,
+            date__lte=as_of,
+            is_credit_note=False,
+            state__in=ISSUED_STATES,
+        )
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=as_of))
+        .alias(owed_then=_owed(as_of))
+        .filter(
+            Q(payment_cancelled_on__isnull=True)
+            | Q(payment_cancelled_on__lte=as_of)
+            | Q(owed_then__gt=0)
+        )
+    )
 
 
 def _owed(as_of: dt.date) -> Any:
-    """What an open invoice owed on ``as_of``: its total less the allocations dated by then.
+    """What an open invoice owed on ``as_of``: its total less the allocations in effect then
+    (dated by then and not cancelled by then).
 
-    An invoice paid nothing so far (most of the open ones) skips the look-up;
+    An invoice paid nothing now and no payment of it cancelled after ``as_of``
+    (most of the open ones) had nothing allocated then and skips the look-up;
     the others read their allocations on the ``(invoice, date)`` index, so
     the allocations table is never scanned.
     """
     allocated = (
         Allocation.objects.filter(invoice=OuterRef("pk"), date__lte=as_of)
+        .filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=as_of))
         .values("invoice")
         .annotate(sum=Sum("amount"))
         .values("sum")
@@ -357,7 +379,11 @@ def _owed(as_of: dt.date) -> Any:
     return ExpressionWrapper(
         F("total")
         - Case(
-            When(amount_paid=0, then=Value(ZERO)),
+            When(
+                Q(amount_paid=0)
+                & (Q(payment_cancelled_on__isnull=True) | Q(payment_cancelled_on__lte=as_of)),
+                then=Value(ZERO),
+            ),
             default=Coalesce(Subquery(allocated, output_field=money), Value(ZERO)),
             output_field=money,
         ),
@@ -488,14 +514,6 @@ class DaysBetween(Func):
         )
 
 
-class MonthStart(TruncMonth):
-    """The first day of a date's month; on SQLite in SQL (``TruncMonth`` calls Python per row)."""
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        sql, params = compiler.compile(self.lhs)
-        return f"(substr({sql}, 1, 7) || '-01')", params
-
-
 # What a row of the payment-times report groups on, for invoices and for payments.
 INVOICE_GROUPS: dict[str, Any] = {
     "company": F("company_id"),
@@ -575,7 +593,9 @@ def payments_received(
     companies: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The number and sum of the payments received in the period, per group (or in all)."""
-    payments = Payment.objects.filter(organisation=organisation, date__gte=start, date__lte=end)
+    payments = Payment.objects.filter(
+        organisation=organisation, date__gte=start, date__lte=end, cancelled_on__isnull=True
+    )
     if companies is not None:
         payments = payments.filter(company_id__in=list(companies))
     measures = {"payments": Count("*"), "amount": Sum("amount")}

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -308,9 +308,22 @@ def invoice_cancel(*, invoice: Invoice, date: dt.date | None = None, user: Any =
             ),
             code="paid",
         )
-    date = date or max(invoice.date, timezone.localdate())
+    date = date or max(
+        invoice.date, invoice.payment_cancelled_on or invoice.date, timezone.localdate()
+    )
     if date < invoice.date:
         raise ValidationError({"date": _("A credit note cannot predate its invoice.")})
+    if invoice.payment_cancelled_on and date < invoice.payment_cancelled_on:
+        # Until then a payment counted: the invoice cannot be both paid and cancelled.
+        raise ValidationError(
+            {
+                "date": _(
+                    "A payment of this invoice was cancelled on {date}: "
+                    "the credit note cannot predate it."
+                ).format(date=invoice.payment_cancelled_on.isoformat())
+            },
+            code="before_cancellation",
+        )
     series = InvoiceSeries.objects.filter(
         organisation=invoice.organisation, kind=InvoiceSeries.Kind.CREDIT_NOTE, active=True
     ).first()
@@ -430,6 +443,41 @@ def _lock_open_invoices(
     return invoices
 
 
+def _check_allocation_date(invoices: dict[int, Invoice], date: dt.date) -> None:
+    """An allocation is dated on or after its invoice, and after a cancelled payment of it.
+
+    Otherwise the receivables as of an earlier day would count a payment of an
+    invoice not yet owed, or two payments of the same amount owed.
+    """
+    for invoice in invoices.values():
+        if date < invoice.date:
+            raise ValidationError(
+                {
+                    "date": _(
+                        "Invoice {number} is dated {invoice_date}: it cannot be paid on {date}."
+                    ).format(
+                        number=invoice.reference,
+                        invoice_date=invoice.date.isoformat(),
+                        date=date.isoformat(),
+                    )
+                },
+                code="before_invoice",
+            )
+        if invoice.payment_cancelled_on and date < invoice.payment_cancelled_on:
+            raise ValidationError(
+                {
+                    "date": _(
+                        "A payment of invoice {number} was cancelled on {cancelled}: "
+                        "it cannot be paid on an earlier day."
+                    ).format(
+                        number=invoice.reference,
+                        cancelled=invoice.payment_cancelled_on.isoformat(),
+                    )
+                },
+                code="before_cancellation",
+            )
+
+
 def _apply_allocations(
     *,
     payment: Payment,
@@ -451,7 +499,14 @@ def _apply_allocations(
         locked.amount_paid += amount
         if locked.amount_paid == locked.total:
             locked.state = Invoice.State.PAID
-            locked.closed_on = date
+            # Paid in full once its last allocation applies (a credit may be applied
+            # on an earlier day than another payment of the invoice).
+            locked.closed_on = max(
+                date,
+                Allocation.objects.filter(invoice=locked, cancelled_on__isnull=True).aggregate(
+                    last=Max("date")
+                )["last"],
+            )
         locked.save(update_fields=["amount_paid", "state", "closed_on"])
         allocations.append(allocation)
     return allocations
@@ -487,6 +542,7 @@ def payment_receive(
         (invoice, round_money(value, organisation.currency)) for invoice, value in allocations
     ]
     invoices = _lock_open_invoices(organisation, company.pk, wanted)
+    _check_allocation_date(invoices, date)
     allocated = sum((value for _invoice, value in wanted), ZERO)
     if allocated > amount:
         raise ValidationError(
@@ -546,6 +602,10 @@ def payment_allocate(
 ) -> Allocation:
     """Apply part of a payment's unallocated credit to an invoice (advances → receivables)."""
     payment = Payment.objects.select_for_update().select_related("organisation").get(pk=payment.pk)
+    if payment.is_cancelled:
+        raise ValidationError(
+            _("This payment is cancelled: it has no credit to allocate."), code="cancelled"
+        )
     organisation = payment.organisation
     amount = round_money(amount, organisation.currency)
     invoices = _lock_open_invoices(organisation, payment.company_id, [(invoice, amount)])
@@ -558,7 +618,11 @@ def payment_allocate(
             },
             code="over_allocation",
         )
-    date = date or max(payment.date, invoices[invoice.pk].date, timezone.localdate())
+    locked = invoices[invoice.pk]
+    date = date or max(
+        payment.date, locked.date, locked.payment_cancelled_on or locked.date, timezone.localdate()
+    )
+    _check_allocation_date(invoices, date)
     settings = finance_settings(organisation)
     spec = EntrySpec(
         date=date,
@@ -574,13 +638,158 @@ def payment_allocate(
         source="allocation",
     )
     (entry,) = entries_post(organisation=organisation, specs=[spec], user=user)
-    Payment.objects.filter(pk=payment.pk).update(allocated=F("allocated") + amount)
+    # Added here, not in SQL: SQLite adds decimals as floats, and 19.72 + 0.01 there can
+    # exceed 19.73 and fail the over-allocation check (the row is locked anyway).
+    Payment.objects.filter(pk=payment.pk).update(allocated=payment.allocated + amount)
     (allocation,) = _apply_allocations(
         payment=payment, invoices=invoices, wanted=[(invoice, amount)], date=date
     )
     allocation.entry = entry
     allocation.save(update_fields=["entry"])
     return allocation
+
+
+REASON_LENGTH = 200  # as Payment.cancellation_reason
+
+
+def _cancellation_date(*, date: dt.date | None, earliest: dt.date, latest: dt.date) -> dt.date:
+    """The day a payment is cancelled: ``date``, or today (not before ``latest``).
+
+    ``earliest`` is the payment's date; ``latest`` also counts its allocations.
+    """
+    if date is None:
+        return max(latest, timezone.localdate())
+    if date < earliest:
+        raise ValidationError(
+            {
+                "date": _("The payment is dated {date}: it cannot be cancelled before.").format(
+                    date=earliest.isoformat()
+                )
+            },
+            code="early",
+        )
+    if date < latest:
+        raise ValidationError(
+            {
+                "date": _(
+                    "Part of the payment was allocated on {date}: it cannot be cancelled before."
+                ).format(date=latest.isoformat())
+            },
+            code="early",
+        )
+    return date
+
+
+def _cancellation_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_LENGTH:
+        raise ValidationError(
+            {
+                "reason": _("At most {count} characters.").format(count=REASON_LENGTH),
+            },
+            code="too_long",
+        )
+    return reason
+
+
+def _cancellation_memo(memo: str, reason: str) -> str:
+    return f"{memo} · {reason}" if reason else memo
+
+
+@transaction.atomic
+def payment_cancel(
+    *,
+    payment: Payment,
+    date: dt.date | None = None,
+    reason: str = "",
+    user: Any = None,
+) -> Payment:
+    """Cancel a payment received (a bounced cheque, a transfer recorded twice…).
+
+    Posts, on ``date`` (today by default), the reversal of the payment's entry
+    (its ``cancellation_entry``) and the reversal of each entry of a credit of
+    it applied later (advances → receivables): one reversal per entry, each
+    linked to the entry it undoes, so every entry of the payment is reversed
+    exactly once. Its allocations stay as history, cancelled on ``date``; each
+    invoice it paid owes that amount again (a paid one is open again). Refused,
+    with nothing written, for a payment already cancelled, a date before the
+    payment or one of its allocations, or a date the books refuse.
+    """
+    payment = (
+        # ``of``: PostgreSQL locks no nullable side of an outer join (the entry).
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("organisation", "company", "entry")
+        .get(pk=payment.pk)
+    )
+    if payment.is_cancelled:
+        assert payment.cancelled_on is not None
+        raise ValidationError(
+            _("This payment was already cancelled on {date}.").format(
+                date=payment.cancelled_on.isoformat()
+            ),
+            code="cancelled",
+        )
+    organisation = payment.organisation
+    allocations = list(
+        payment.allocations.filter(cancelled_on__isnull=True).select_related("entry").order_by("pk")
+    )
+    invoices = {
+        invoice.pk: invoice
+        for invoice in Invoice.objects.select_for_update()
+        .filter(organisation=organisation, pk__in={a.invoice_id for a in allocations})
+        .order_by("pk")
+    }
+    date = _cancellation_date(
+        date=date,
+        earliest=payment.date,
+        latest=max([payment.date, *(a.date for a in allocations)]),
+    )
+    reason = _cancellation_reason(reason)
+    assert payment.entry is not None
+    spec = reversal_spec(
+        payment.entry,
+        date=date,
+        memo=_cancellation_memo(
+            _("Cancellation of payment {payment} · {company}").format(
+                payment=payment.pk, company=payment.company
+            ),
+            reason,
+        ),
+    )
+    specs = [spec]
+    for allocation in allocations:
+        if allocation.entry is not None:
+            specs.append(
+                reversal_spec(
+                    allocation.entry,
+                    date=date,
+                    memo=_("Cancellation of payment {payment}: credit applied to {invoice}").format(
+                        payment=payment.pk, invoice=invoices[allocation.invoice_id].reference
+                    ),
+                )
+            )
+    for each in specs:
+        each.source = "payment_cancel"
+    entries = entries_post(organisation=organisation, specs=specs, user=user)
+    for allocation in allocations:
+        allocation.cancelled_on = date
+        allocation.save(update_fields=["cancelled_on"])
+        invoice = invoices[allocation.invoice_id]
+        invoice.amount_paid -= allocation.amount
+        if invoice.state == Invoice.State.PAID:
+            invoice.state = Invoice.State.ISSUED
+            invoice.closed_on = None
+        invoice.payment_cancelled_on = max(invoice.payment_cancelled_on or date, date)
+    for invoice in invoices.values():
+        invoice.save(update_fields=["amount_paid", "state", "closed_on", "payment_cancelled_on"])
+    payment.allocated = ZERO
+    payment.cancelled_on = date
+    payment.cancellation_reason = reason
+    payment.cancellation_entry = entries[0]
+    payment.save(
+        update_fields=["allocated", "cancelled_on", "cancellation_reason", "cancellation_entry"]
+    )
+    return payment
 
 
 # Supplier bills ------------------------------------------------------------------------------
@@ -747,4 +956,65 @@ def bill_pay(
         bill.state = Bill.State.PAID
         bill.closed_on = date
     bill.save(update_fields=["amount_paid", "state", "closed_on"])
+    return payment
+
+
+@transaction.atomic
+def bill_payment_cancel(
+    *,
+    payment: BillPayment,
+    date: dt.date | None = None,
+    reason: str = "",
+    user: Any = None,
+) -> BillPayment:
+    """Cancel a payment made to a supplier: reverse its entry on ``date`` (today by default).
+
+    The bill owes the amount again (a paid one is to pay again). Refused, with
+    nothing written, for a payment already cancelled, a date before the
+    payment, or a date the books refuse.
+    """
+    # The bill first, as paying it does; then the payment.
+    bill_id = BillPayment.objects.values_list("bill_id", flat=True).get(pk=payment.pk)
+    bill = (
+        Bill.objects.select_for_update(of=("self",))
+        .select_related("organisation", "supplier")
+        .get(pk=bill_id)
+    )
+    payment = (
+        BillPayment.objects.select_for_update(of=("self",))
+        .select_related("entry")
+        .get(pk=payment.pk)
+    )
+    if payment.is_cancelled:
+        assert payment.cancelled_on is not None
+        raise ValidationError(
+            _("This payment was already cancelled on {date}.").format(
+                date=payment.cancelled_on.isoformat()
+            ),
+            code="cancelled",
+        )
+    date = _cancellation_date(date=date, earliest=payment.date, latest=payment.date)
+    reason = _cancellation_reason(reason)
+    assert payment.entry is not None
+    spec = reversal_spec(
+        payment.entry,
+        date=date,
+        memo=_cancellation_memo(
+            _("Cancellation of the payment of bill {reference} · {supplier}").format(
+                reference=bill.supplier_reference, supplier=bill.supplier
+            ),
+            reason,
+        ),
+    )
+    spec.source = "bill_payment_cancel"
+    (entry,) = entries_post(organisation=bill.organisation, specs=[spec], user=user)
+    bill.amount_paid -= payment.amount
+    if bill.state == Bill.State.PAID:
+        bill.state = Bill.State.POSTED
+        bill.closed_on = None
+    bill.save(update_fields=["amount_paid", "state", "closed_on"])
+    payment.cancelled_on = date
+    payment.cancellation_reason = reason
+    payment.cancellation_entry = entry
+    payment.save(update_fields=["cancelled_on", "cancellation_reason", "cancellation_entry"])
     return payment

@@ -141,7 +141,16 @@ class PaymentTable(OrganisationTable):
 
     class Meta:
         model = Payment
-        fields = ("date", "company", "amount", "allocated", "unallocated", "method", "reference")
+        fields = (
+            "date",
+            "company",
+            "amount",
+            "allocated",
+            "unallocated",
+            "method",
+            "reference",
+            "cancelled_on",
+        )
 
     def render_unallocated(self, record: Payment) -> str:
         return number_format(record.unallocated, 2, force_grouping=True)
@@ -192,7 +201,7 @@ class BillPaymentTable(OrganisationTable):
 
     class Meta:
         model = BillPayment
-        fields = ("date", "bill", "amount", "method", "bank_account", "reference")
+        fields = ("date", "bill", "amount", "method", "bank_account", "reference", "cancelled_on")
 
 
 # Ledger: accounts, fiscal years, periods, journal, budgets --------------------------------

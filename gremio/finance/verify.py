@@ -38,7 +38,9 @@ from gremio.core.models import Organisation, Pillar
 from .models import (
     ZERO,
     AccountBalance,
+    Allocation,
     Bill,
+    BillPayment,
     EntryKind,
     FiscalYear,
     Invoice,
@@ -80,8 +82,8 @@ class Check:
         self.more = total - len(self.problems)
 
 
-def _sum(expression: str) -> Coalesce:
-    return Coalesce(Sum(expression), Value(ZERO), output_field=MONEY)
+def _sum(expression: str, only: Q | None = None) -> Coalesce:
+    return Coalesce(Sum(expression, filter=only), Value(ZERO), output_field=MONEY)
 
 
 def check_balances(organisation: Organisation) -> Check:
@@ -274,11 +276,14 @@ def check_invoice_numbers(organisation: Organisation) -> Check:
     )
 
 
-def _mismatched(queryset: QuerySet[Any], kept: str, parts: str) -> tuple[list[Any], int]:
-    """Rows of ``queryset`` whose ``kept`` amount differs from the sum of ``parts``."""
+def _mismatched(
+    queryset: QuerySet[Any], kept: str, parts: str, only: Q | None = None
+) -> tuple[list[Any], int]:
+    """Rows of ``queryset`` whose ``kept`` amount differs from the sum of ``parts``
+    (of those matching ``only``)."""
     rows = (
         queryset.values("pk", kept)
-        .annotate(computed=_sum(parts))
+        .annotate(computed=_sum(parts, only))
         .annotate(difference=Abs(F(kept) - F("computed")))
         .filter(difference__gte=HALF_CENT)
         .order_by("pk")
@@ -298,7 +303,13 @@ def check_invoices(organisation: Organisation) -> Check:
         _("Invoices' paid amounts equal their allocations"),
         counted(ngettext("{count} invoice", "{count} invoices", invoices_count), invoices_count),
     )
-    bad, total = _mismatched(invoices, "amount_paid", "allocations__amount")
+    # Cancelled payments' allocations are history: they no longer pay anything.
+    bad, total = _mismatched(
+        invoices,
+        "amount_paid",
+        "allocations__amount",
+        Q(allocations__cancelled_on__isnull=True),
+    )
     names = _names(invoices.select_related("series"), bad, lambda i: i.reference or str(i))
     check.add(
         bad,
@@ -334,6 +345,15 @@ def check_invoices(organisation: Organisation) -> Check:
     return check
 
 
+def _reverses(entry: str) -> Exists:
+    """The row's ``cancellation_entry`` reverses its ``entry``."""
+    return Exists(
+        JournalEntry.objects.filter(
+            pk=OuterRef("cancellation_entry_id"), reverses_id=OuterRef(entry)
+        )
+    )
+
+
 def check_payments(organisation: Organisation) -> Check:
     payments = Payment.objects.filter(organisation=organisation)
     payments_count = payments.count()
@@ -341,7 +361,9 @@ def check_payments(organisation: Organisation) -> Check:
         _("Payments' allocated amounts equal their allocations"),
         counted(ngettext("{count} payment", "{count} payments", payments_count), payments_count),
     )
-    bad, total = _mismatched(payments, "allocated", "allocations__amount")
+    bad, total = _mismatched(
+        payments, "allocated", "allocations__amount", Q(allocations__cancelled_on__isnull=True)
+    )
     names = _names(payments.select_related("company"), bad, str)
     check.add(
         bad,
@@ -352,6 +374,25 @@ def check_payments(organisation: Organisation) -> Check:
         ),
         total,
     )
+    # A cancelled payment is reversed, and its allocations are cancelled with it.
+    left_standing = Allocation.objects.filter(payment=OuterRef("pk")).filter(
+        Q(cancelled_on__isnull=True)
+        | Q(cancelled_on__gt=OuterRef("cancelled_on"))
+        | Q(entry__isnull=False, entry__reversed_by__isnull=True)
+    )
+    unreversed = (
+        payments.filter(cancelled_on__isnull=False)
+        .filter(~_reverses("entry_id") | Exists(left_standing))
+        .select_related("company")
+        .order_by("pk")
+    )
+    shown = list(unreversed[:SHOWN])
+    check.problems.extend(
+        _("{payment} is cancelled but not reversed with its allocations.").format(payment=payment)
+        for payment in shown
+    )
+    if len(shown) == SHOWN:
+        check.more += unreversed.count() - SHOWN
     return check
 
 
@@ -364,7 +405,9 @@ def check_bills(organisation: Organisation) -> Check:
             ngettext("{count} supplier bill", "{count} supplier bills", bills_count), bills_count
         ),
     )
-    bad, total = _mismatched(bills, "amount_paid", "payments__amount")
+    bad, total = _mismatched(
+        bills, "amount_paid", "payments__amount", Q(payments__cancelled_on__isnull=True)
+    )
     names = _names(bills.select_related("supplier"), bad, str)
     check.add(
         bad,
@@ -375,6 +418,18 @@ def check_bills(organisation: Organisation) -> Check:
         ),
         total,
     )
+    unreversed = (
+        BillPayment.objects.filter(organisation=organisation, cancelled_on__isnull=False)
+        .filter(~_reverses("entry_id"))
+        .select_related("bill__supplier")
+        .order_by("pk")
+    )
+    shown = list(unreversed[:SHOWN])
+    check.problems.extend(
+        _("{payment} is cancelled but not reversed.").format(payment=payment) for payment in shown
+    )
+    if len(shown) == SHOWN:
+        check.more += unreversed.count() - SHOWN
     return check
 
 

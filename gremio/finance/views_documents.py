@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -568,22 +568,33 @@ class PaymentDetailView(generic.ObjectDetailView):
                 "bank_account",
                 "entry__fiscal_year",
                 "entry__organisation",
+                "cancellation_entry__fiscal_year",
+                "cancellation_entry__organisation",
             )
         )
 
     def detail_context(self, obj: Any, **extra: Any) -> dict[str, Any]:
         allocations = list(
             obj.allocations.select_related(
-                "invoice__series", "entry__fiscal_year", "entry__organisation"
+                "invoice__series",
+                "entry__fiscal_year",
+                "entry__organisation",
+                "entry__reversed_by__fiscal_year",
+                "entry__reversed_by__organisation",
             )
         )
-        may_allocate = obj.unallocated > 0 and self.may(CHANGE, obj)
+        may_change = self.may(CHANGE, obj)
+        may_allocate = obj.unallocated > 0 and may_change
         if may_allocate and "allocate_form" not in extra:
             extra["allocate_form"] = self.allocate_form(obj)
+        may_cancel = not obj.is_cancelled and may_change
+        if may_cancel:
+            extra.setdefault("cancel_form", forms.PaymentCancelForm())
         return super().detail_context(
             obj,
             allocations=allocations,
             may_allocate=may_allocate,
+            may_cancel=may_cancel,
             **extra,
         )
 
@@ -633,6 +644,49 @@ class PaymentAllocateView(PaymentDetailView):
         return render(
             request, self.get_template_names(), self.detail_context(payment, allocate_form=form)
         )
+
+
+class PaymentCancelMixin(generic.ObjectDetailView):
+    """Cancel a payment (received or made) from its page: the form's errors show there."""
+
+    action = CHANGE
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        payment = self.get_object()
+        form = forms.PaymentCancelForm(request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    payment = self.cancel(
+                        payment,
+                        date=form.cleaned_data["date"],
+                        reason=form.cleaned_data["reason"],
+                        user=request.user,
+                    )
+            except ValidationError as error:
+                service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("{payment} cancelled on {date}.").format(
+                        payment=payment, date=date_format(payment.cancelled_on)
+                    ),
+                )
+                return HttpResponseRedirect(payment.get_absolute_url())
+        payment = self.get_object()  # as it is: the refused cancellation wrote nothing
+        context = self.detail_context(payment, cancel_form=form, cancel_open=True)
+        return render(request, self.get_template_names(), context)
+
+    def cancel(self, payment: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+
+class PaymentCancelView(PaymentCancelMixin, PaymentDetailView):
+    """Cancel a payment received: its entries are reversed, the invoices it paid reopen."""
+
+    def cancel(self, payment: Any, **kwargs: Any) -> Any:
+        return services.payment_cancel(payment=payment, **kwargs)
 
 
 payment_pages = generic.ModelPages(
@@ -779,6 +833,36 @@ bill_pages = generic.ModelPages(
     },
 )
 
+
+class BillPaymentDetailView(generic.ObjectDetailView):
+    """A payment made: its fields, whether it was cancelled, and the action to cancel it."""
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "entry__fiscal_year",
+                "entry__organisation",
+                "cancellation_entry__fiscal_year",
+                "cancellation_entry__organisation",
+            )
+        )
+
+    def detail_context(self, obj: Any, **extra: Any) -> dict[str, Any]:
+        may_cancel = not obj.is_cancelled and self.may(CHANGE, obj)
+        if may_cancel:
+            extra.setdefault("cancel_form", forms.PaymentCancelForm())
+        return super().detail_context(obj, may_cancel=may_cancel, **extra)
+
+
+class BillPaymentCancelView(PaymentCancelMixin, BillPaymentDetailView):
+    """Cancel a payment made: its entry is reversed and the bill owes the amount again."""
+
+    def cancel(self, payment: Any, **kwargs: Any) -> Any:
+        return services.bill_payment_cancel(payment=payment, **kwargs)
+
+
 billpayment_pages = generic.ModelPages(
     model=BillPayment,
     table=tables.BillPaymentTable,
@@ -788,6 +872,7 @@ billpayment_pages = generic.ModelPages(
     ),
     detail_fields=("bill", "date", "amount", "method", "bank_account", "reference", "entry"),
     views=("list", "detail", "history"),
+    view_classes={"detail": BillPaymentDetailView},
 )
 
 
@@ -806,9 +891,16 @@ urlpatterns = [
     action_url(
         payment_pages, PaymentAllocateView, "payments/<int:pk>/allocate/", "payment_allocate"
     ),
+    action_url(payment_pages, PaymentCancelView, "payments/<int:pk>/cancel/", "payment_cancel"),
     *bill_pages.urls("bills"),
     action_url(bill_pages, BillPostView, "bills/<int:pk>/post/", "bill_post"),
     action_url(bill_pages, BillCancelView, "bills/<int:pk>/cancel/", "bill_cancel"),
     action_url(bill_pages, BillPayView, "bills/<int:pk>/pay/", "bill_pay"),
     *billpayment_pages.urls("bill-payments"),
+    action_url(
+        billpayment_pages,
+        BillPaymentCancelView,
+        "bill-payments/<int:pk>/cancel/",
+        "billpayment_cancel",
+    ),
 ]

@@ -389,6 +389,9 @@ DOCUMENTS = (
     ("payment", "payment_detail"),
     ("bill", "bill_detail"),
     ("bill_payment", "billpayment_detail"),
+    # The reversal that cancelled a payment belongs to the payment too.
+    ("payment_cancelled", "payment_detail"),
+    ("bill_payment_cancelled", "billpayment_detail"),
 )
 
 
@@ -441,6 +444,8 @@ class JournalEntryDetailView(generic.ObjectDetailView):
                 "bill__supplier",
                 "bill_payment__bill__supplier",
                 "allocation__payment__company",
+                "payment_cancelled__company",
+                "bill_payment_cancelled__bill__supplier",
             )
         )
 

@@ -949,9 +949,11 @@ class ScopingAndPermissionTests(FinanceApiTestCase):
         ("invoices", "issue", {}),
         ("invoices", "cancel", {}),
         ("payments", "allocate", {"invoice": 1, "amount": "1"}),
+        ("payments", "cancel", {}),
         ("bills", "post", {}),
         ("bills", "cancel", {}),
         ("bills", "pay", {"date": "2026-04-02", "amount": "1"}),
+        ("bill-payments", "cancel", {}),
     ]
 
     def test_another_organisations_records_are_404(self) -> None:
@@ -1008,6 +1010,11 @@ class ScopingAndPermissionTests(FinanceApiTestCase):
             "invoice-series": InvoiceSeries.objects.filter(organisation=org).first(),
             "payments": payment,
             "bills": bill,
+            "bill-payments": services.bill_pay(
+                bill=services.bill_post(bill=draft_bill(org, supplier=self.company)),
+                date=dt.date(2026, 4, 1),
+                amount=Decimal(1),
+            ),
             "budgets": Budget.objects.create(
                 organisation=org,
                 account=account(org, "5103"),

@@ -1,13 +1,16 @@
 """Random sequences of finance operations keep the ledger's promises after every step.
 
 A hypothesis state machine issues, pays, allocates, cancels, posts bills and
-manual entries, reverses them, and closes and reopens periods, in any order.
-It predicts whether each operation is allowed; a refused one must raise
-``ValidationError`` and change nothing (not even a sequence number). After
-every step: the trial balance is zero, the maintained balances equal the
-lines, the receivables owed equal the receivables account, and no posted
-entry or line has changed; at the end of each run ``finance_verify`` finds
-nothing (numbering, documents' paid and allocated amounts).
+manual entries, reverses them, cancels payments received and made, and
+closes and reopens periods, in any order. It predicts whether each operation
+is allowed; a refused one must raise ``ValidationError`` and change nothing
+(not even a sequence number). After every step: the trial balance is zero,
+the maintained balances equal the lines, the receivables owed equal the
+receivables account (now, and as of past days: there the ageing must also
+count exactly the invoices owing something then — some of those days after
+each step, all of them at the end of each run), and no posted entry or line
+has changed; at the end of each run ``finance_verify`` finds nothing
+(numbering, documents' paid and allocated amounts).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from hypothesis.stateful import (
 
 from gremio.core.models import Organisation, Pillar
 from gremio.core.tests.factories import PillarFactory
-from gremio.finance import services
+from gremio.finance import selectors, services
 from gremio.finance.models import (
     ZERO,
     Account,
@@ -74,6 +77,14 @@ dates = st.builds(
 picks = st.integers(min_value=0, max_value=10_000)
 percents = st.integers(min_value=1, max_value=110)  # above 100: more than allowed
 offsets = st.integers(min_value=0, max_value=20)
+# Days from the earliest allowed date; below zero, too early: a refusal to check.
+shifts = st.integers(min_value=-3, max_value=20)
+# The past days the ageing is checked on: before anything, and across the four months.
+AGEING_DAYS = (
+    dt.date(2025, 10, 31),
+    *(month + dt.timedelta(days=offset) for month in MONTHS for offset in (9, 19)),
+    dt.date(2026, 3, 31),
+)
 # Whether a rule looks for a record the operation suits; four times in five.
 likely = st.integers(min_value=0, max_value=4).map(bool)
 
@@ -117,11 +128,21 @@ def world(organisation: Organisation) -> tuple[Any, ...]:
         rows(JournalEntry, organisation, "pk", "state"),
         JournalLine.objects.filter(organisation=organisation).count(),
         rows(AccountBalance, organisation, "pk", "debit", "credit"),
-        rows(Invoice, organisation, "pk", "number", "state", "amount_paid", "closed_on", "entry"),
-        rows(Payment, organisation, "pk", "allocated"),
-        rows(Allocation, organisation, "pk"),
+        rows(
+            Invoice,
+            organisation,
+            "pk",
+            "number",
+            "state",
+            "amount_paid",
+            "closed_on",
+            "entry",
+            "payment_cancelled_on",
+        ),
+        rows(Payment, organisation, "pk", "allocated", "cancelled_on", "cancellation_entry"),
+        rows(Allocation, organisation, "pk", "cancelled_on"),
         rows(Bill, organisation, "pk", "state", "amount_paid", "closed_on", "entry"),
-        rows(BillPayment, organisation, "pk"),
+        rows(BillPayment, organisation, "pk", "cancelled_on", "cancellation_entry"),
         rows(Period, organisation, "pk", "status"),
         rows(Sequence, organisation, "key", "next_number"),
     )
@@ -149,6 +170,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.series = InvoiceSeries.objects.get(organisation=org, prefix="A")
         self.posted = posted_rows(org)
         self.bills = 0
+        self.ageing_checks = 0
 
     def teardown(self) -> None:
         try:
@@ -156,6 +178,7 @@ class LedgerMachine(RuleBasedStateMachine):
             # slowest check, and what it adds to the invariants cannot heal by itself.
             problems = [p for check in books_check(self.organisation) for p in check.problems]
             assert problems == [], problems
+            self.check_ageing(AGEING_DAYS)
         finally:
             transaction.set_rollback(True)
             self._atomic.__exit__(None, None, None)
@@ -263,6 +286,7 @@ class LedgerMachine(RuleBasedStateMachine):
             wanted.append((invoice, value))
             asked[invoice.pk] = asked.get(invoice.pk, ZERO) + value
             allowed &= asked[invoice.pk] <= invoice.balance_due
+            allowed &= day >= max(invoice.date, invoice.payment_cancelled_on or invoice.date)
         amount = sum((value for _invoice, value in wanted), ZERO) + Decimal(extra) / 100
         allowed &= amount > 0 and extra >= 0
         self.attempt(
@@ -292,7 +316,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         target = pick(self.open_invoices(chosen.company), invoice)
         amount = share(min(chosen.unallocated, target.balance_due), percent)
-        day = max(chosen.date, target.date)
+        day = max(chosen.date, target.date, target.payment_cancelled_on or target.date)
         allowed = (
             self.is_open(day) and amount <= chosen.unallocated and amount <= target.balance_due
         )
@@ -304,6 +328,28 @@ class LedgerMachine(RuleBasedStateMachine):
             amount=amount,
             date=day,
         )
+
+    @rule(payment=picks, shift=shifts, likely=likely)
+    def cancel_payment(self, payment: int, shift: int, likely: bool) -> None:
+        payments = list(Payment.objects.filter(organisation=self.organisation).order_by("pk"))
+        # Mostly one that paid invoices: cancelling it reopens them, and the credits on
+        # account stay for allocate_credit.
+        chosen = choose(
+            payments, payment, likely, lambda p: p.cancelled_on is None and p.allocated > 0
+        )
+        if chosen is None:
+            return
+        latest = max(
+            [
+                chosen.date,
+                *Allocation.objects.filter(payment=chosen, cancelled_on__isnull=True).values_list(
+                    "date", flat=True
+                ),
+            ]
+        )
+        day = latest + dt.timedelta(days=shift)
+        allowed = chosen.cancelled_on is None and shift >= 0 and self.is_open(day)
+        self.attempt(allowed, services.payment_cancel, payment=chosen, date=day, reason="Rebotado")
 
     @rule(
         amount=amounts,
@@ -370,6 +416,16 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         self.attempt(allowed, services.bill_pay, bill=bill, date=day, amount=amount)
 
+    @rule(payment=picks, shift=shifts, likely=likely)
+    def cancel_bill_payment(self, payment: int, shift: int, likely: bool) -> None:
+        payments = list(BillPayment.objects.filter(organisation=self.organisation).order_by("pk"))
+        chosen = choose(payments, payment, likely, lambda p: p.cancelled_on is None)
+        if chosen is None:
+            return
+        day = chosen.date + dt.timedelta(days=shift)
+        allowed = chosen.cancelled_on is None and shift >= 0 and self.is_open(day)
+        self.attempt(allowed, services.bill_payment_cancel, payment=chosen, date=day)
+
     @rule(bill=picks, offset=offsets, likely=likely)
     def cancel_bill(self, bill: int, offset: int, likely: bool) -> None:
         chosen = self.posted_bill(bill, likely)
@@ -432,7 +488,10 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         day = chosen.date + dt.timedelta(days=offset)
         allowed = (
-            chosen.state == Invoice.State.ISSUED and not chosen.amount_paid and self.is_open(day)
+            chosen.state == Invoice.State.ISSUED
+            and not chosen.amount_paid
+            and self.is_open(day)
+            and day >= (chosen.payment_cancelled_on or day)
         )
         self.attempt(allowed, services.invoice_cancel, invoice=chosen, date=day)
 
@@ -478,7 +537,9 @@ class LedgerMachine(RuleBasedStateMachine):
             state__in=[Invoice.State.ISSUED, Invoice.State.PAID],
         )
         by_amount_paid = sum((i.total - i.amount_paid for i in owed), ZERO)
-        allocated = Allocation.objects.filter(invoice__in=owed).aggregate(total=Sum("amount"))
+        allocated = Allocation.objects.filter(
+            invoice__in=owed, cancelled_on__isnull=True
+        ).aggregate(total=Sum("amount"))
         by_allocations = sum((i.total for i in owed), ZERO) - (allocated["total"] or ZERO)
         receivable: Account = self.settings.receivable_account
         kept = AccountBalance.objects.filter(account=receivable).aggregate(
@@ -486,6 +547,52 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         balance = (kept["debit"] or ZERO) - (kept["credit"] or ZERO)
         assert by_amount_paid == by_allocations == balance
+
+    @invariant()
+    def the_ageing_of_past_days_equals_the_receivables_account(self) -> None:
+        # A fifth of the days after each step, in turn (the ORM builds the ageing's query in
+        # about 10 ms); all of them at the end of each run.
+        self.ageing_checks += 1
+        self.check_ageing(AGEING_DAYS[self.ageing_checks % 5 :: 5])
+
+    def check_ageing(self, days: tuple[dt.date, ...]) -> None:
+        """As of each day: the ageing's total is the receivables account's balance then, and
+        it counts exactly the invoices that owed something then (owed as recomputed here
+        from the allocations in effect that day)."""
+        org = self.organisation
+        invoices = list(
+            Invoice.objects.filter(organisation=org, is_credit_note=False, number__isnull=False)
+        )
+        allocations = list(Allocation.objects.filter(organisation=org))
+        ledger = selectors.Ledger(organisation=org)
+        for day in days:
+            expected: dict[int, Decimal] = {}
+            for invoice in invoices:
+                if invoice.date > day or (invoice.cancelled_on and invoice.cancelled_on <= day):
+                    continue
+                paid = sum(
+                    (
+                        a.amount
+                        for a in allocations
+                        if a.invoice_id == invoice.pk
+                        and a.date <= day
+                        and (a.cancelled_on is None or a.cancelled_on > day)
+                    ),
+                    ZERO,
+                )
+                if invoice.total - paid:
+                    expected[invoice.pk] = invoice.total - paid
+            _rows, overall = selectors.receivables_by_company(organisation=org, as_of=day)
+            control = selectors.account_balance_as_of(
+                organisation=org,
+                account_id=self.settings.receivable_account_id,
+                day=day,
+                ledger=ledger,
+            )
+            owed = sum(expected.values(), ZERO)
+            assert all(value > 0 for value in expected.values()), (day, expected)
+            assert overall["total"] == owed == control, (day, overall, owed, control)
+            assert overall["invoices"] == len(expected), (day, overall, expected)
 
     @invariant()
     def posted_rows_never_change(self) -> None:
@@ -524,6 +631,8 @@ def test_random_operations_keep_the_books_consistent():
         "bill_post",
         "bill_pay",
         "bill_cancel",
+        "payment_cancel",
+        "bill_payment_cancel",
         "entry_post",
         "entry_reverse",
         "period_close",
