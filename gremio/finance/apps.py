@@ -13,10 +13,13 @@ class FinanceConfig(AppConfig):
         from gremio.core.navigation import MenuItem, MenuSection
 
         from . import demo, panels, reports  # noqa: F401 (demo registers its step)
+        from . import statement as member_statement
         from .setup import organisation_setup
 
         panels.register_all()
         reports.register_all()
+        # Real invoices and payments on the members module's member statement.
+        member_statement.register_all()
 
         if organisation_setup not in core_services.ORGANISATION_SETUP:
             core_services.ORGANISATION_SETUP.append(organisation_setup)
