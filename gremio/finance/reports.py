@@ -984,7 +984,8 @@ def receivables_ageing(
 
     An invoice is owed on the day when it was dated by then and not paid in
     full or cancelled by then; it owes its total less the allocations in
-    effect then (dated by then, and not cancelled with their payment by then). The companies that owe most come first; past ``companies`` the
+    effect then (dated by then, and not cancelled with their payment by
+    then). The companies that owe most come first; past ``companies`` the
     rest are added up on one line. The total is checked against the balance
     of the receivables account on the same day. Six queries or seven.
     """
