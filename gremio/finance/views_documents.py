@@ -317,33 +317,56 @@ class InvoiceIssueView(DocumentActionView):
         return services.invoice_issue(invoice=obj, user=self.request.user)
 
 
-class InvoiceCancelView(InvoiceDetailView):
-    """Cancel an issued, unpaid invoice: a credit note reverses it (optional date)."""
+class CancelFromPageView(generic.ObjectDetailView):
+    """Cancel a record from its page: the form posts here, its errors show on the page.
+
+    ``cancel`` runs the service (in a transaction: a refusal writes nothing)
+    and returns the success message.
+    """
 
     action = CHANGE
     http_method_names = ["post"]
+    form_class: Any
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        invoice = self.get_object()
-        form = forms.InvoiceCancelForm(request.POST)
+        obj = self.get_object()
+        form = self.form_class(request.POST)
         if form.is_valid():
             try:
                 with transaction.atomic():
-                    credit_note = services.invoice_cancel(
-                        invoice=invoice, date=form.cleaned_data["date"], user=request.user
-                    )
+                    message = self.cancel(obj, form.cleaned_data)
             except ValidationError as error:
                 service_errors(form, error)
             else:
-                messages.success(
-                    request,
-                    _("Invoice {invoice} cancelled by credit note {credit_note}.").format(
-                        invoice=invoice.reference, credit_note=credit_note.reference
-                    ),
-                )
-                return HttpResponseRedirect(invoice.get_absolute_url())
-        context = self.detail_context(invoice, cancel_form=form, cancel_open=True)
+                messages.success(request, message)
+                return HttpResponseRedirect(obj.get_absolute_url())
+        obj = self.get_object()  # as it is: the refused cancellation wrote nothing
+        context = self.detail_context(obj, cancel_form=form, cancel_open=True)
         return render(request, self.get_template_names(), context)
+
+    def cancel(self, obj: Any, data: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+def _cancel_payment(service: Any, payment: Any, data: dict[str, Any], user: Any) -> str:
+    payment = service(payment=payment, date=data["date"], reason=data["reason"], user=user)
+    return _("{payment} cancelled on {date}.").format(
+        payment=payment, date=date_format(payment.cancelled_on)
+    )
+
+
+class InvoiceCancelView(CancelFromPageView, InvoiceDetailView):
+    """Cancel an issued, unpaid invoice: a credit note reverses it (optional date)."""
+
+    form_class = forms.InvoiceCancelForm
+
+    def cancel(self, invoice: Invoice, data: dict[str, Any]) -> str:
+        credit_note = services.invoice_cancel(
+            invoice=invoice, date=data["date"], user=self.request.user
+        )
+        return _("Invoice {invoice} cancelled by credit note {credit_note}.").format(
+            invoice=invoice.reference, credit_note=credit_note.reference
+        )
 
 
 class InvoicePdfView(generic.OrganisationView):
@@ -646,47 +669,13 @@ class PaymentAllocateView(PaymentDetailView):
         )
 
 
-class PaymentCancelMixin(generic.ObjectDetailView):
-    """Cancel a payment (received or made) from its page: the form's errors show there."""
-
-    action = CHANGE
-    http_method_names = ["post"]
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        payment = self.get_object()
-        form = forms.PaymentCancelForm(request.POST)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    payment = self.cancel(
-                        payment,
-                        date=form.cleaned_data["date"],
-                        reason=form.cleaned_data["reason"],
-                        user=request.user,
-                    )
-            except ValidationError as error:
-                service_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("{payment} cancelled on {date}.").format(
-                        payment=payment, date=date_format(payment.cancelled_on)
-                    ),
-                )
-                return HttpResponseRedirect(payment.get_absolute_url())
-        payment = self.get_object()  # as it is: the refused cancellation wrote nothing
-        context = self.detail_context(payment, cancel_form=form, cancel_open=True)
-        return render(request, self.get_template_names(), context)
-
-    def cancel(self, payment: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-
-class PaymentCancelView(PaymentCancelMixin, PaymentDetailView):
+class PaymentCancelView(CancelFromPageView, PaymentDetailView):
     """Cancel a payment received: its entries are reversed, the invoices it paid reopen."""
 
-    def cancel(self, payment: Any, **kwargs: Any) -> Any:
-        return services.payment_cancel(payment=payment, **kwargs)
+    form_class = forms.PaymentCancelForm
+
+    def cancel(self, payment: Payment, data: dict[str, Any]) -> str:
+        return _cancel_payment(services.payment_cancel, payment, data, self.request.user)
 
 
 payment_pages = generic.ModelPages(
@@ -856,11 +845,13 @@ class BillPaymentDetailView(generic.ObjectDetailView):
         return super().detail_context(obj, may_cancel=may_cancel, **extra)
 
 
-class BillPaymentCancelView(PaymentCancelMixin, BillPaymentDetailView):
+class BillPaymentCancelView(CancelFromPageView, BillPaymentDetailView):
     """Cancel a payment made: its entry is reversed and the bill owes the amount again."""
 
-    def cancel(self, payment: Any, **kwargs: Any) -> Any:
-        return services.bill_payment_cancel(payment=payment, **kwargs)
+    form_class = forms.PaymentCancelForm
+
+    def cancel(self, payment: BillPayment, data: dict[str, Any]) -> str:
+        return _cancel_payment(services.bill_payment_cancel, payment, data, self.request.user)
 
 
 billpayment_pages = generic.ModelPages(
