@@ -36,7 +36,7 @@ from django.db.models import OuterRef, Subquery
 from gremio.core.demo import DemoContext, company_rfc, person_rfc, register
 from gremio.core.models import Pillar
 
-from . import movements, services
+from . import movements, repeats, services
 from .geo import State
 from .models import (
     Chamber,
@@ -617,7 +617,9 @@ def build_members(ctx: DemoContext) -> None:
     # The last service follows the deliveries: one statement, not one save per company.
     last = ServiceDelivery.objects.filter(company=OuterRef("pk")).order_by("-date").values("date")
     Company.objects.filter(organisation=organisation).update(last_service_on=Subquery(last[:1]))
-    analyze(Company)
+    # And each delivery's previous one, which the reports count companies by.
+    repeats.rebuild(ServiceDelivery, organisation_id=organisation.pk)
+    analyze(Company, ServiceDelivery)
     ctx.log(
         f"  members: {deliveries:,} services delivered, {size.events - deliveries:,} "
         f"interactions ({time.perf_counter() - started:.0f} s)"

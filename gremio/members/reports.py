@@ -2,8 +2,8 @@
 
 Each selector reads the operational tables with one or a few aggregate
 queries (never a query per row), on the indexes of ServiceDelivery
-``(organisation, date)``, ``(organisation, service, date)`` and
-``(company, date)``, so it stays fast at a million deliveries. Selectors
+``(organisation, date)``, ``(service, date)`` and ``(company, date)``,
+so it stays fast at a million deliveries. Selectors
 return plain values; the drill-down links and charts are built beside them
 from the same rows, and point at the list filters of the records counted.
 """
@@ -24,6 +24,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -60,6 +61,7 @@ from gremio.core.reports import (
     register,
 )
 
+from . import repeats
 from .models import (
     Chamber,
     Company,
@@ -129,13 +131,25 @@ class ServicesDeliveredForm(ReportForm):
         return self.cleaned_data.get("by") or "service"
 
 
-def _delivery_measures() -> dict[str, Any]:
+def _delivery_measures(
+    start: dt.date, *, via: str = "", companies: str = "company_before"
+) -> dict[str, Any]:
+    """What the services reports add up per group, one pass over the period's deliveries.
+
+    ``companies`` counts each company served once, by its first delivery in
+    the period (``company_before``; per service, ``service_before``: see
+    repeats.py); ``firsts`` counts the companies served in the whole period,
+    one row each, so the groups add up to the total. ``via``: the relation
+    the deliveries are reached through (from the services).
+    """
+    path = f"{via}__" if via else ""
     return {
-        "deliveries": Count("pk"),
-        "companies": Count("company", distinct=True),
-        "hours": Sum("hours"),
-        "rated": Count("satisfaction"),
-        "score": Sum("satisfaction"),
+        "deliveries": Count(f"{path}id"),
+        "companies": Count(f"{path}id", filter=repeats.before(start, f"{path}{companies}")),
+        "firsts": Count(f"{path}id", filter=repeats.before(start, f"{path}company_before")),
+        "hours": Sum(f"{path}hours"),
+        "rated": Count(f"{path}satisfaction"),
+        "score": Sum(f"{path}satisfaction"),
     }
 
 
@@ -149,6 +163,29 @@ def _delivery_figures(values: dict[str, Any]) -> dict[str, Any]:
 
 
 NO_DELIVERIES = {"deliveries": 0, "companies": 0, "hours": None, "rated": 0, "score": None}
+MEASURES = ("deliveries", "companies", "firsts", "hours", "rated", "score")
+
+
+def _per_service(
+    *, organisation: Any, start: dt.date, end: dt.date, measures: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """``measures`` (reaching the deliveries ``via="delivered"``) per service of the period.
+
+    Read service by service, each one's date range on the ``(service, date,
+    …)`` index, in the services' order: the period's deliveries are never
+    sorted to be grouped. Rows of ``service_id`` and the measures, for the
+    services delivered in the period.
+    """
+    in_period = Q(deliveries__date__gte=start, deliveries__date__lte=end)
+    grouped: Any = (  # rows of .values().annotate(): plain dicts
+        Service.objects.filter(organisation=organisation)
+        .alias(delivered=FilteredRelation("deliveries", condition=in_period))
+        .filter(delivered__isnull=False)
+        .values("pk")
+        .annotate(**measures)
+        .order_by()
+    )
+    return [{"service_id": row.pop("pk"), **row} for row in grouped]
 
 
 # What a company is grouped by: its SCIAN sector (its subsector's parent) or its chamber.
@@ -156,16 +193,29 @@ COMPANY_GROUPS = {
     "sector": "COALESCE(sector.parent_id, company.sector_id)",
     "chamber": "company.chamber_id",
 }
+COMPANY_GROUP_FIELDS = {
+    "sector": Coalesce("company__sector__parent_id", "company__sector_id"),
+    "chamber": F("company__chamber_id"),
+}
 
 
-def _by_company_group(deliveries: QuerySet[Any], by: str) -> list[dict[str, Any]]:
+def _by_company_group(deliveries: QuerySet[Any], by: str, start: dt.date) -> list[dict[str, Any]]:
     """The deliveries' measures per sector or chamber of the company served.
 
-    Summed per company first (on the covering index of the deliveries, no
-    join), then per group: each company is read once rather than once per
-    delivery, and the companies served in a group are its rows, so no
-    ``DISTINCT`` is needed.
+    PostgreSQL joins each delivery to its company (one hash join) and counts
+    the companies by their first deliveries in the period. SQLite, which
+    joins row by row, sums per company first (on the covering index of the
+    deliveries, no join) and joins each company once: a group's companies
+    are then its rows.
     """
+    database = connections[deliveries.db]
+    if database.vendor == "postgresql":
+        return list(
+            deliveries.annotate(group_id=COMPANY_GROUP_FIELDS[by])
+            .values("group_id")
+            .annotate(**_delivery_measures(start))
+            .order_by()
+        )
     per_company = (
         deliveries.values("company_id")
         .annotate(
@@ -176,7 +226,6 @@ def _by_company_group(deliveries: QuerySet[Any], by: str) -> list[dict[str, Any]
         )
         .order_by()
     )
-    database = connections[per_company.db]
     inner, params = per_company.query.get_compiler(using=per_company.db).as_sql()
     quote = database.ops.quote_name
     sql = (
@@ -190,15 +239,15 @@ def _by_company_group(deliveries: QuerySet[Any], by: str) -> list[dict[str, Any]
     with database.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    # PostgreSQL sums counts as numeric: back to integers.
     return [
         {
             "group_id": group,
-            "deliveries": int(deliveries),
+            "deliveries": deliveries,
             "companies": companies,
+            "firsts": companies,
             "hours": hours,
-            "rated": int(rated or 0),
-            "score": int(score or 0) if rated else None,
+            "rated": rated or 0,
+            "score": score if rated else None,
         }
         for group, deliveries, companies, hours, rated, score in fetched
     ]
@@ -220,17 +269,6 @@ def _served(start: dt.date, end: dt.date) -> Q:
     )
 
 
-def _companies_served(*, organisation: Any, start: dt.date, end: dt.date) -> int:
-    """Distinct companies served in the period, from the covering index of the deliveries.
-
-    (Probing each company's deliveries, or settling companies from their
-    last-service date, measured slower on one database or the other.)
-    """
-    return ServiceDelivery.objects.filter(
-        organisation=organisation, date__gte=start, date__lte=end
-    ).aggregate(companies=Count("company", distinct=True))["companies"]
-
-
 def _service_names(groups: list[dict[str, Any]]) -> dict[int, str]:
     ids = [g["service_id"] for g in groups]
     return dict(Service.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
@@ -249,19 +287,23 @@ def services_delivered(
 
     Per group: deliveries, distinct companies served, hours and the average
     satisfaction of the rated deliveries. The sector is the parent of the
-    company's subsector. One pass over the period's deliveries, grouped; the
-    total adds the groups up, and counts its distinct companies on the
-    (company, date) index. (By sector, one more query names the sectors.)
+    company's subsector. One pass over the period's deliveries, grouped,
+    which also counts the companies served in the period (by their first
+    delivery in it, see repeats.py), so the total adds the groups up. (One
+    more query names the services, sectors or chambers.)
     """
     deliveries = ServiceDelivery.objects.filter(
         organisation=organisation, date__gte=start, date__lte=end
     )
-    measures = _delivery_measures()
     rows: list[dict[str, Any]] = []
     grouped: Any  # rows of .values().annotate(): plain dicts
     if by == "service":
-        # No join to the services: the planner keeps to the (organisation, date) range.
-        grouped = list(deliveries.values("service_id").annotate(**measures).order_by())
+        grouped = _per_service(
+            organisation=organisation,
+            start=start,
+            end=end,
+            measures=_delivery_measures(start, via="delivered", companies="service_before"),
+        )
         names = _service_names(grouped)
         rows = [
             {
@@ -274,10 +316,10 @@ def services_delivered(
         ]
         rows.sort(key=lambda r: (-r["deliveries"], r["label"]))
     elif by == "sector":
-        grouped = _by_company_group(deliveries, "sector")
+        grouped = _by_company_group(deliveries, "sector", start)
         rows = _sector_rows(grouped, _delivery_figures)
     elif by == "chamber":
-        grouped = _by_company_group(deliveries, "chamber")
+        grouped = _by_company_group(deliveries, "chamber", start)
         chambers = {
             pk: acronym or name
             for pk, name, acronym in Chamber.objects.filter(
@@ -295,31 +337,32 @@ def services_delivered(
         ]
         rows.sort(key=lambda r: (-r["deliveries"], r["chamber_id"] is None, str(r["label"])))
     elif by == "month":
-        grouped = list(
-            deliveries.annotate(month=MonthStart("date"))
-            .values("month")
-            .annotate(**measures)
-            .order_by()
-        )
-        by_month = {g["month"]: g for g in grouped}
+        # Grouped by day, in the order of the (organisation, date, …) index (no sort), and
+        # added up per month here; a month's companies are its companies' first deliveries
+        # in that month.
+        measures = _delivery_measures(start)
+        # (The first month may begin before the period.)
+        in_month = repeats.before(start) | repeats.before(MonthStart("date"))
+        measures["companies"] = Count("id", filter=in_month)
+        grouped = list(deliveries.values("date").annotate(**measures).order_by())
+        months: dict[dt.date, dict[str, Any]] = {}
+        for day in grouped:
+            sums = months.setdefault(day["date"].replace(day=1), dict.fromkeys(MEASURES, 0))
+            for name in MEASURES:
+                sums[name] += day[name] or 0
         for index, month in enumerate(_months(start, end)):
             rows.append(
                 {
                     "key": index,
                     "month": month,
                     "label": date_format(month, "YEAR_MONTH_FORMAT"),
-                    **_delivery_figures(by_month.get(month, NO_DELIVERIES)),
+                    **_delivery_figures(months.get(month, NO_DELIVERIES)),
                 }
             )
     else:
         raise ValueError(by)
-    overall = _sum(grouped, "deliveries", "hours", "rated", "score")
-    if by in ("sector", "chamber"):
-        overall["companies"] = sum(g["companies"] for g in grouped)  # a company is in one group
-    elif overall["deliveries"]:
-        overall["companies"] = _companies_served(organisation=organisation, start=start, end=end)
-    else:
-        overall["companies"] = 0
+    overall = _sum(grouped, *MEASURES)
+    overall["companies"] = overall["firsts"]
     total = {"label": _("Total"), **_delivery_figures(overall)}
     heading = dict(GROUPINGS)[by]
     return ReportData(
@@ -544,18 +587,16 @@ def satisfaction(*, organisation: Any, start: dt.date, end: dt.date) -> ReportDa
     """How the deliveries of each service were rated: the count of each score 1–5 and the mean.
 
     Deliveries without a rating count as "not rated" and stay out of the mean.
-    One query, by service (and one for their names); the total adds the services up.
+    One query, service by service (and one for their names); the total adds
+    the services up.
     """
-    deliveries = ServiceDelivery.objects.filter(
-        organisation=organisation, date__gte=start, date__lte=end
-    )
     measures: dict[str, Any] = {
-        **{f"s{n}": Count("pk", filter=Q(satisfaction=n)) for n in SCORES},
-        "deliveries": Count("pk"),
-        "rated": Count("satisfaction"),
-        "score": Sum("satisfaction"),
+        **{f"s{n}": Count("delivered__id", filter=Q(delivered__satisfaction=n)) for n in SCORES},
+        "deliveries": Count("delivered__id"),
+        "rated": Count("delivered__satisfaction"),
+        "score": Sum("delivered__satisfaction"),
     }
-    grouped: list[Any] = list(deliveries.values("service_id").annotate(**measures).order_by())
+    grouped = _per_service(organisation=organisation, start=start, end=end, measures=measures)
     names = _service_names(grouped)
     rows = [
         {

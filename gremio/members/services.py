@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import movements
+from . import movements, repeats
 from .models import (
     Company,
     Contact,
@@ -264,7 +264,7 @@ def memberships_recompute(*, organisation: Any, day: dt.date | None = None) -> i
 @transaction.atomic
 def delivery_save(*, delivery: ServiceDelivery, contacts: Any = None) -> ServiceDelivery:
     """Save a service delivery and keep the last-service date of its company (and of the
-    company it was moved from)."""
+    company it was moved from), and each of their deliveries' previous ones (repeats.py)."""
     previous_company_id = (
         ServiceDelivery.objects.filter(pk=delivery.pk).values_list("company_id", flat=True).first()
         if delivery.pk
@@ -275,17 +275,23 @@ def delivery_save(*, delivery: ServiceDelivery, contacts: Any = None) -> Service
     if contacts is not None:
         delivery.contacts.set(contacts)
     company_refresh(company=delivery.company)
+    companies = [delivery.company_id]
     if previous_company_id and previous_company_id != delivery.company_id:
         company_refresh(company=Company.objects.get(pk=previous_company_id))
+        companies.append(previous_company_id)
+    repeats.rebuild(ServiceDelivery, company_ids=companies)
+    delivery.refresh_from_db(fields=repeats.FIELDS)
     return delivery
 
 
 @transaction.atomic
 def delivery_delete(*, delivery: ServiceDelivery) -> None:
-    """Delete a service delivery and keep the company's last-service date."""
+    """Delete a service delivery and keep the company's last-service date and the previous
+    deliveries of the ones after it."""
     company = delivery.company
     delivery.delete()
     company_refresh(company=company)
+    repeats.rebuild(ServiceDelivery, company_ids=[company.pk])
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ import factory
 from django.db.models import Q
 
 from gremio.core.tests.factories import OrganisationFactory
-from gremio.members import movements
+from gremio.members import movements, repeats
 from gremio.members.models import (
     Chamber,
     Company,
@@ -141,12 +141,15 @@ class ServiceDeliveryFactory(factory.django.DjangoModelFactory[ServiceDelivery])
     def last_service(
         obj: ServiceDelivery, create: bool, extracted: object, **kwargs: object
     ) -> None:
-        """Keep the company's last-service date, as ``services.delivery_save`` does."""
+        """Keep the company's last-service date and the deliveries' previous ones, as
+        ``services.delivery_save`` does."""
         if create:
             Company.objects.filter(pk=obj.company_id).filter(
                 Q(last_service_on__isnull=True) | Q(last_service_on__lt=obj.date)
             ).update(last_service_on=obj.date)
             obj.company.refresh_from_db(fields=["last_service_on"])
+            repeats.rebuild(ServiceDelivery, company_ids=[obj.company_id])
+            obj.refresh_from_db(fields=repeats.FIELDS)
 
 
 class InteractionFactory(factory.django.DjangoModelFactory[Interaction]):

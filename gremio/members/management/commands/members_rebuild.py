@@ -1,4 +1,5 @@
-"""Recompute what the members module keeps beside its records: how each membership moved."""
+"""Recompute what the members module keeps beside its records: how each membership moved,
+and each service delivery's previous one."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from gremio.core.models import Organisation
-from gremio.members import movements
-from gremio.members.models import Membership, MembershipPlan
+from gremio.members import movements, repeats
+from gremio.members.models import Membership, MembershipPlan, ServiceDelivery
 
 
 class Command(BaseCommand):
     help = (
         "Recompute how every membership of an organisation moved (renewal, lapse, resignation, "
-        "runs of membership): after memberships were written to the database by hand."
+        "runs of membership) and each service delivery's previous one for the company: after "
+        "memberships or deliveries were written to the database by hand."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,4 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"No organisation has the short name “{options['org']}”.")
         with transaction.atomic():
             changed = movements.rebuild(Membership, MembershipPlan, organisation=organisation)
-        self.stdout.write(f"{changed} memberships updated.")
+            deliveries = repeats.rebuild(ServiceDelivery, organisation_id=organisation.pk)
+        self.stdout.write(
+            f"{changed} memberships updated, {deliveries} services delivered updated."
+        )
