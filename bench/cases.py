@@ -267,6 +267,7 @@ def members_report_cases(base: str, company: int, today: dt.date) -> list[tuple[
         ("report services, by month", f"{reports}/services-delivered/?{year}&by=month"),
         ("report members served, by chamber", f"{reports}/members-served/?{year}&by=chamber"),
         ("report members served, by sector", f"{reports}/members-served/?{year}&by=sector"),
+        ("report members served, all", f"{reports}/members-served/?{year}"),
         ("report satisfaction", f"{reports}/satisfaction/?{year}"),
         ("report gained and lost, by month", f"{reports}/membership-movements/?{year}"),
         (
@@ -346,6 +347,10 @@ def finance_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
             f"{reports}/receivables-ageing/?as_of={today.year - 1}-{today.month:02d}-01",
         ),
         ("payment times, last year", f"{reports}/payment-times/?preset=last_year"),
+        *(
+            (f"payment times, by {by}", f"{reports}/payment-times/?preset=last_year&by={by}")
+            for by in ("sector", "chamber", "month")
+        ),
         ("budget vs actual, last year", f"{reports}/budget-vs-actual/?preset=last_year"),
         ("invoices, first page", f"{base}/invoices/"),
         ("invoices, overdue", f"{base}/invoices/?overdue=true"),

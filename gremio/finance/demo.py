@@ -343,6 +343,7 @@ class _Books:
                         total=plan.total,
                         amount_paid=paid,
                         closed_on=closed_on,
+                        days_to_pay=(closed_on - plan.date).days if closed_on else None,
                         membership_id=plan.membership_id,
                         billed_from=plan.billed[0] if plan.billed else None,
                         billed_to=plan.billed[1] if plan.billed else None,

@@ -1156,8 +1156,8 @@ def payment_times(
     chamber, or month of payment. Days sales outstanding = receivables at the
     end of the period ÷ invoiced in the period (the debits of the
     receivables account, VAT included) × the days of the period, both from
-    the ledger. The invoices are read as a histogram (group, days) on the
-    (organisation, closed_on) index.
+    the ledger. The invoices are read as a histogram (group, days) from the
+    ``finance_invoice_paid`` index, which holds each paid invoice's kept days to pay.
     """
     limit = _limit(companies) if by == "company" else None
     top: list[int] | None = None

@@ -32,8 +32,6 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -405,12 +403,14 @@ def receivables_by_company(
     and the same figures for all of them, with ``companies`` (how many).
 
     One query: the open invoices (on the ``(organisation, closed_on, date)``
-    index, each with what it owed) are summed per company, and window sums
-    over those groups give the totals of all companies beside the first ones.
-    The open invoices are a materialised CTE: otherwise the planners, which
-    cannot tell how few invoices dated by a day were still open after it,
-    walk the whole table in company order to group it (and SQLite repeats
-    the allocations look-up in every sum).
+    index, each with what it owed) are ranked per company by what each owed,
+    and only the first ``limit`` companies are summed by bucket; the totals
+    add up every open invoice without grouping. The open invoices are a
+    materialised CTE: otherwise the planners, which cannot tell how few
+    invoices dated by a day were still open after it, walk the whole table
+    in company order to group it (and SQLite repeats the allocations look-up
+    in every sum). (Summing every bucket for every company, as this did,
+    made PostgreSQL's grouping spill to disk at 22,000 companies.)
     """
     age = Coalesce("due_date", "date") if basis == "due_date" else F("date")
     open_ = (
@@ -424,45 +424,41 @@ def receivables_by_company(
     inner, inner_params = open_.query.get_compiler(using=open_.db).as_sql()
     buckets = _age_sql(as_of, database)
     sums = ", ".join(f"SUM(CASE WHEN {sql} THEN owed ELSE 0 END)" for sql, _p in buckets)
-    totals = ", ".join(
-        f"SUM(SUM(CASE WHEN {sql} THEN owed ELSE 0 END)) OVER ()" for sql, _p in buckets
-    )
     bucket_params = [param for _sql, params in buckets for param in params]
     materialised = "MATERIALIZED " if database.vendor in ("postgresql", "sqlite") else ""
-    sql = (
-        f"WITH open_invoice AS {materialised}({inner}) "
-        f"SELECT company_id, COUNT(*), {sums}, SUM(owed), "
-        f"COUNT(*) OVER (), SUM(COUNT(*)) OVER (), {totals}, SUM(SUM(owed)) OVER () "
-        "FROM open_invoice GROUP BY company_id ORDER BY SUM(owed) DESC, company_id"
-        + (" LIMIT %s" if limit is not None else "")
-    )
-    params = [*inner_params, *bucket_params, *bucket_params]
+    chosen, chosen_params = "", []
     if limit is not None:
-        params.append(limit)
+        chosen = (
+            "WHERE company_id IN (SELECT company_id FROM per_company "
+            "ORDER BY owed DESC, company_id LIMIT %s) "
+        )
+        chosen_params = [limit]
+    sql = (
+        f"WITH open_invoice AS {materialised}({inner}), "
+        f"per_company AS {materialised}(SELECT company_id, SUM(owed) AS owed FROM open_invoice "
+        "GROUP BY company_id) "
+        f"SELECT 0, company_id, COUNT(*), {sums}, SUM(owed), NULL FROM open_invoice "
+        f"{chosen}GROUP BY company_id "
+        f"UNION ALL SELECT 1, NULL, COUNT(*), {sums}, SUM(owed), "
+        "(SELECT COUNT(*) FROM per_company) FROM open_invoice"
+    )
+    params = [*inner_params, *bucket_params, *chosen_params, *bucket_params]
     with database.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     names = ("invoices", *AGE_BUCKETS, "total")
-    width = len(names)
-    rows = [
-        {
-            "company_id": row[0],
-            "invoices": int(row[1]),
-            **{
-                name: _amount(value)
-                for name, value in zip(names[1:], row[2 : width + 1], strict=True)
-            },
-        }
-        for row in fetched
-    ]
+    rows: list[dict[str, Any]] = []
     overall: dict[str, Any] = {"companies": 0, "invoices": 0, **dict.fromkeys(names[1:], ZERO)}
-    if fetched:
-        grand = fetched[0][width + 1 :]
-        overall = {
-            "companies": int(grand[0]),
-            "invoices": int(grand[1]),
-            **{name: _amount(value) for name, value in zip(names[1:], grand[2:], strict=True)},
+    for is_total, company_id, invoices, *amounts, companies in fetched:
+        figures = {
+            "invoices": int(invoices),
+            **{name: _amount(value) for name, value in zip(names[1:], amounts, strict=True)},
         }
+        if not is_total:
+            rows.append({"company_id": company_id, **figures})
+        elif invoices:
+            overall = {"companies": int(companies), **figures}
+    rows.sort(key=lambda row: (-row["total"], row["company_id"]))
     return rows, overall
 
 
@@ -494,26 +490,6 @@ def _amount(value: Any) -> Decimal:
 # Payment times ------------------------------------------------------------------------------
 
 
-class DaysBetween(Func):
-    """Whole days from the second date to the first, as an integer, in SQL."""
-
-    output_field = IntegerField()
-    template = "(%(expressions)s)"
-    arg_joiner = " - "
-
-    def __init__(self, later: Any, earlier: Any) -> None:
-        super().__init__(later, earlier)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(julianday(%(expressions)s) AS INTEGER)",
-            arg_joiner=") - julianday(",
-            **extra_context,
-        )
-
-
 # What a row of the payment-times report groups on, for invoices and for payments.
 INVOICE_GROUPS: dict[str, Any] = {
     "company": F("company_id"),
@@ -526,7 +502,7 @@ PAYMENT_GROUPS: dict[str, Any] = {**INVOICE_GROUPS, "month": MonthStart("date")}
 
 def paid_invoices(*, organisation: Organisation, start: dt.date, end: dt.date) -> QuerySet[Invoice]:
     """Invoices paid in full between ``start`` and ``end``, on the (organisation, closed_on)
-    prefix of the ``finance_invoice_open`` index."""
+    prefix of the ``finance_invoice_paid`` index."""
     return Invoice.objects.filter(
         organisation=organisation,
         closed_on__gte=start,
@@ -562,9 +538,11 @@ def days_to_pay(
     Rows of ``group`` (absent when ``by`` is None), ``days``, ``invoices``
     and ``on_time`` (settled by the due date): a histogram the report turns
     into counts, means, medians and buckets without reading each invoice.
+    The days are each invoice's kept ``days_to_pay``, read with the due date
+    from the ``finance_invoice_paid`` index.
     """
     invoices = paid_invoices(organisation=organisation, start=start, end=end).annotate(
-        days=DaysBetween("closed_on", "date")
+        days=F("days_to_pay")
     )
     keys: tuple[str, ...] = ("days",)
     if by is not None:

@@ -501,13 +501,15 @@ def _apply_allocations(
             locked.state = Invoice.State.PAID
             # Paid in full once its last allocation applies (a credit may be applied
             # on an earlier day than another payment of the invoice).
-            locked.closed_on = max(
+            closed_on = max(
                 date,
                 Allocation.objects.filter(invoice=locked, cancelled_on__isnull=True).aggregate(
                     last=Max("date")
                 )["last"],
             )
-        locked.save(update_fields=["amount_paid", "state", "closed_on"])
+            locked.closed_on = closed_on
+            locked.days_to_pay = (closed_on - locked.date).days
+        locked.save(update_fields=["amount_paid", "state", "closed_on", "days_to_pay"])
         allocations.append(allocation)
     return allocations
 
@@ -778,10 +780,18 @@ def payment_cancel(
         invoice.amount_paid -= allocation.amount
         if invoice.state == Invoice.State.PAID:
             invoice.state = Invoice.State.ISSUED
-            invoice.closed_on = None
+            invoice.closed_on = invoice.days_to_pay = None
         invoice.payment_cancelled_on = max(invoice.payment_cancelled_on or date, date)
     for invoice in invoices.values():
-        invoice.save(update_fields=["amount_paid", "state", "closed_on", "payment_cancelled_on"])
+        invoice.save(
+            update_fields=[
+                "amount_paid",
+                "state",
+                "closed_on",
+                "days_to_pay",
+                "payment_cancelled_on",
+            ]
+        )
     payment.allocated = ZERO
     payment.cancelled_on = date
     payment.cancellation_reason = reason

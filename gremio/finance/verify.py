@@ -3,7 +3,8 @@
 Recomputes what the ledger keeps and checks what it promises: maintained
 balances equal the sum of the posted lines, every posted entry balances,
 entry and invoice numbers are gapless, documents' paid and allocated amounts
-equal their allocations and payments, and the trial balance sums to zero.
+equal their allocations and payments, paid invoices' kept days to pay follow
+their dates, and the trial balance sums to zero.
 Each check is one aggregate query (GROUP BY, HAVING), so it stays fast at
 millions of lines.
 """
@@ -20,6 +21,8 @@ from django.db.models import (
     DecimalField,
     Exists,
     F,
+    Func,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -345,6 +348,82 @@ def check_invoices(organisation: Organisation) -> Check:
     return check
 
 
+class DaysBetween(Func):
+    """Whole days from the second date to the first, as an integer, in SQL."""
+
+    output_field = IntegerField()
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+
+    def __init__(self, later: Any, earlier: Any) -> None:
+        super().__init__(later, earlier)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+def check_days_to_pay(organisation: Organisation) -> Check:
+    """A paid invoice keeps the days from its date to its payment; no other invoice has any.
+
+    The payment-times report reads them instead of the dates. One query
+    compares them with the dates (a date difference per paid invoice, here
+    only) and names the first that differ.
+    """
+    invoices = Invoice.objects.filter(organisation=organisation)
+    paid = Q(state=Invoice.State.PAID)
+    paid_count = invoices.filter(paid).count()
+    check = Check(
+        _("Paid invoices' days to pay follow their dates"),
+        counted(ngettext("{count} paid invoice", "{count} paid invoices", paid_count), paid_count),
+    )
+    rows = (
+        invoices.annotate(expected=DaysBetween("closed_on", "date"))
+        .filter(
+            (
+                paid
+                & (
+                    Q(days_to_pay__isnull=True)
+                    | Q(closed_on__isnull=True)
+                    | Q(days_to_pay__lt=F("expected"))
+                    | Q(days_to_pay__gt=F("expected"))
+                )
+            )
+            | (~paid & Q(days_to_pay__isnull=False))
+        )
+        .values("pk", "state", "days_to_pay", "expected")
+        .order_by("pk")
+    )
+    bad = list(rows[:SHOWN])
+    total = rows.count() if len(bad) == SHOWN else len(bad)
+    names = _names(invoices.select_related("series"), bad, lambda i: i.reference or str(i))
+    states = dict(Invoice.State.choices)
+
+    def days(value: int | None) -> str:
+        return "—" if value is None else count_text(value)
+
+    def describe(row: dict[str, Any]) -> str:
+        if row["state"] == Invoice.State.PAID:
+            return _("Invoice {invoice}: days to pay {kept}, from its dates {expected}.").format(
+                invoice=names[row["pk"]],
+                kept=days(row["days_to_pay"]),
+                expected=days(row["expected"]),
+            )
+        return _("Invoice {invoice} is {state} with {days} days to pay.").format(
+            invoice=names[row["pk"]],
+            state=str(states[row["state"]]).lower(),
+            days=days(row["days_to_pay"]),
+        )
+
+    check.add(bad, describe, total)
+    return check
+
+
 def _reverses(entry: str) -> Exists:
     """The row's ``cancellation_entry`` reverses its ``entry``."""
     return Exists(
@@ -460,6 +539,7 @@ CHECKS: tuple[Callable[[Organisation], Check], ...] = (
     check_entry_numbers,
     check_invoice_numbers,
     check_invoices,
+    check_days_to_pay,
     check_payments,
     check_bills,
     check_trial_balance,

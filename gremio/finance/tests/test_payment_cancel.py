@@ -67,7 +67,15 @@ def world(org: Organisation) -> tuple[Any, ...]:
         rows(JournalEntry, "pk"),
         JournalLine.objects.filter(organisation=org).count(),
         rows(AccountBalance, "pk", "debit", "credit"),
-        rows(Invoice, "pk", "state", "amount_paid", "closed_on", "payment_cancelled_on"),
+        rows(
+            Invoice,
+            "pk",
+            "state",
+            "amount_paid",
+            "closed_on",
+            "days_to_pay",
+            "payment_cancelled_on",
+        ),
         rows(Payment, "pk", "allocated", "cancelled_on", "cancellation_entry"),
         rows(Allocation, "pk", "cancelled_on"),
         rows(Bill, "pk", "state", "amount_paid", "closed_on"),
@@ -405,6 +413,10 @@ def test_an_allocation_is_not_dated_before_its_invoice():
     assert list(error.message_dict) == ["date"]
 
 
+def days_to_pay(*invoices: Invoice) -> list[int | None]:
+    return [Invoice.objects.get(pk=invoice.pk).days_to_pay for invoice in invoices]
+
+
 def test_an_invoice_is_settled_on_the_day_of_its_last_allocation():
     org = books()
     company = CompanyFactory.create(organisation=org)
@@ -425,7 +437,50 @@ def test_an_invoice_is_settled_on_the_day_of_its_last_allocation():
     )
     invoice.refresh_from_db()
     assert (invoice.state, invoice.closed_on) == (Invoice.State.PAID, dt.date(2026, 3, 20))
+    # Its days to pay run to that day too (from 10 March), not to the credit's 12 March.
+    assert invoice.days_to_pay == 10
     assert ageing(org, dt.date(2026, 3, 15)) == (D("500.00"), 1, D("500.00"))
+    # A cancelled invoice and its credit note have none.
+    cancelled = issued_invoice(org, company=company)
+    credit_note = services.invoice_cancel(invoice=cancelled, date=APRIL_10)
+    assert days_to_pay(cancelled, credit_note) == [None, None]
+
+
+def test_an_invoice_keeps_its_days_to_pay_only_while_it_is_paid():
+    org = books()
+    # Both dated 10 March: the first paid in full on 15 March, 500.00 of the second.
+    payment, first, second = paid_two_invoices(org)
+    assert days_to_pay(first, second) == [5, None]
+    services.payment_cancel(payment=payment, date=APRIL_10)
+    assert days_to_pay(first, second) == [None, None]
+    services.payment_receive(
+        organisation=org,
+        company=first.company,
+        date=APRIL_10,
+        amount=D("1820.00"),
+        allocations=[(first, D("1160.00")), (second, D("660.00"))],
+    )
+    assert days_to_pay(first, second) == [31, None]
+    services.payment_receive(
+        organisation=org,
+        company=second.company,
+        date=dt.date(2026, 4, 20),
+        amount=D("500.00"),
+        allocations=[(second, D("500.00"))],
+    )
+    assert days_to_pay(first, second) == [31, 41]
+    # The payment times count the days of the payments that stand, not the cancelled one.
+    data = reports.payment_times(
+        organisation=org, start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 30), by="month"
+    )
+    assert [(row["paid"], row["mean_days"]) for row in data.rows] == [(0, None), (2, D(36))]
+    assert data.total is not None
+    assert (data.total["paid"], data.total["mean_days"], data.total["median_days"]) == (
+        2,
+        D(36),
+        D(36),
+    )
+    assert problems(org) == []
 
 
 def test_cancelled_payments_are_not_counted_as_received():

@@ -41,7 +41,7 @@ from gremio.core.models import Pillar
 from gremio.core.reports import Period, get_report, run_report
 from gremio.core.tests.factories import OrganisationFactory, member_of
 from gremio.finance import reports, services
-from gremio.finance.models import Budget
+from gremio.finance.models import Budget, Invoice
 from gremio.members.models import Sector
 from gremio.members.tests.factories import ChamberFactory, CompanyFactory
 
@@ -515,6 +515,17 @@ def test_payment_times_of_the_quarter(world: SimpleNamespace) -> None:
     # Receivables on 31 March (348) ÷ invoiced in the quarter (3,248) × 90 days.
     assert figures["dso"] == D("9.64")
     assert figures["median_days"] == D(45) and figures["on_time"] == D("33.3")
+
+
+def test_payment_times_read_the_days_kept_on_the_paid_invoices(world: SimpleNamespace) -> None:
+    kept = dict(Invoice.objects.filter(organisation=world.org).values_list("pk", "days_to_pay"))
+    # I0, I1 and I2 paid after 71, 45 and 28 days; I3 cancelled, and its credit note.
+    assert [kept.pop(i.pk) for i in (world.i0, world.i1, world.i2, world.i3)] == [71, 45, 28, None]
+    assert list(kept.values()) == [None]
+    # The report reads those days: a tampered one shows in its figures.
+    Invoice.objects.filter(pk=world.i2.pk).update(days_to_pay=31)
+    total = run("finance.payment_times", world.org, by="company").data.total
+    assert (total["mean_days"], total["median_days"], total["d0_30"]) == (D(49), D(45), 0)
 
 
 def test_payment_times_by_sector_chamber_and_month(world: SimpleNamespace) -> None:

@@ -8,9 +8,10 @@ is allowed; a refused one must raise ``ValidationError`` and change nothing
 the maintained balances equal the lines, the receivables owed equal the
 receivables account (now, and as of past days: there the ageing must also
 count exactly the invoices owing something then — some of those days after
-each step, all of them at the end of each run), and no posted entry or line
-has changed; at the end of each run ``finance_verify`` finds nothing
-(numbering, documents' paid and allocated amounts).
+each step, all of them at the end of each run), a paid invoice keeps the days
+from its date to its payment (no other invoice has any), and no posted entry
+or line has changed; at the end of each run ``finance_verify`` finds nothing
+(numbering, documents' paid and allocated amounts, days to pay).
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def world(organisation: Organisation) -> tuple[Any, ...]:
             "state",
             "amount_paid",
             "closed_on",
+            "days_to_pay",
             "entry",
             "payment_cancelled_on",
         ),
@@ -547,6 +549,17 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         balance = (kept["debit"] or ZERO) - (kept["credit"] or ZERO)
         assert by_amount_paid == by_allocations == balance
+
+    @invariant()
+    def paid_invoices_keep_their_days_to_pay(self) -> None:
+        for state, date, closed_on, days in Invoice.objects.filter(
+            organisation=self.organisation
+        ).values_list("state", "date", "closed_on", "days_to_pay"):
+            if state == Invoice.State.PAID:
+                assert closed_on is not None, date
+                assert days == (closed_on - date).days, (date, closed_on, days)
+            else:
+                assert days is None, (state, days)
 
     @invariant()
     def the_ageing_of_past_days_equals_the_receivables_account(self) -> None:

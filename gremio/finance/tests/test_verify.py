@@ -54,6 +54,7 @@ def test_clean_books_pass_with_a_summary_of_what_was_checked():
     assert "Invoice numbers are gapless (2 series): ok" in report
     assert "Entry numbers are gapless per fiscal year and type (4 series): ok" in report
     assert "Invoices' paid amounts equal their allocations (4 invoices): ok" in report
+    assert "Paid invoices' days to pay follow their dates (" in report
     assert "The trial balance sums to zero (debits " in report
     assert "problems" not in report
 
@@ -144,6 +145,31 @@ def test_an_invoice_paid_amount_that_differs_from_its_allocations_is_named():
     report = refused(org)
     assert "Invoice A-1: paid 1,160.00, allocations 0.00." in report
     assert "Invoice A-1 is issued with 1,160.00 of 1,160.00 paid." in report
+
+
+def test_days_to_pay_that_differ_from_the_dates_are_named():
+    from gremio.finance import services
+
+    org = books()
+    paid, unpaid, emptied = (issued_invoice(org) for _ in range(3))
+    for invoice in (paid, emptied):
+        services.payment_receive(
+            organisation=org,
+            company=invoice.company,
+            date=dt.date(2026, 4, 9),
+            amount=invoice.total,
+            allocations=[(invoice, invoice.total)],
+        )
+    assert "Paid invoices' days to pay follow their dates (2 paid invoices): ok" in verify(org)
+    Invoice.objects.filter(pk=paid.pk).update(days_to_pay=F("days_to_pay") + 1)
+    Invoice.objects.filter(pk=unpaid.pk).update(days_to_pay=12)
+    Invoice.objects.filter(pk=emptied.pk).update(days_to_pay=None)
+    report = refused(org)
+    assert "Paid invoices' days to pay follow their dates (2 paid invoices): 3 problems" in report
+    # Dated 10 March, paid on 9 April: 30 days.
+    assert "Invoice A-1: days to pay 31, from its dates 30." in report
+    assert "Invoice A-2 is issued with 12 days to pay." in report
+    assert "Invoice A-3: days to pay —, from its dates 30." in report
 
 
 def test_a_payment_allocated_amount_that_differs_from_its_allocations_is_named():
