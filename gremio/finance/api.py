@@ -580,6 +580,7 @@ class InvoiceSerializer(DocumentWithLines, OrganisationModelSerializer):
             "amount_paid",
             "balance_due",
             "closed_on",
+            "days_to_pay",
             "cancelled_on",
             "entry",
             "credit_note_for",
@@ -587,6 +588,8 @@ class InvoiceSerializer(DocumentWithLines, OrganisationModelSerializer):
             "membership",
             "billed_from",
             "billed_to",
+            "sector",
+            "chamber",
             "notes",
             "created",
             "lines",
@@ -600,9 +603,12 @@ class InvoiceSerializer(DocumentWithLines, OrganisationModelSerializer):
             "total",
             "amount_paid",
             "closed_on",
+            "days_to_pay",
             "cancelled_on",
             "entry",
             "credit_note_for",
+            "sector",
+            "chamber",
             "created",
         )
         extra_kwargs = {"currency": {"required": False}}
@@ -770,13 +776,21 @@ class PaymentSerializer(OrganisationModelSerializer):
             "allocated",
             "unallocated",
             "entry",
+            "sector",
+            "chamber",
             "notes",
             "cancelled_on",
             "cancellation_reason",
             "cancellation_entry",
             "allocations",
         )
-        read_only_fields = ("cancelled_on", "cancellation_reason", "cancellation_entry")
+        read_only_fields = (
+            "sector",
+            "chamber",
+            "cancelled_on",
+            "cancellation_reason",
+            "cancellation_entry",
+        )
         extra_kwargs = {
             "amount": {**POSITIVE, "required": True},
             "bank_account": {"required": False},

@@ -28,6 +28,7 @@ from gremio.core.money import round_money
 from gremio.core.reports import add_months, month_end
 from gremio.members.models import Membership, MembershipPlan, MembershipStatus
 
+from .classification import classification
 from .models import Invoice, InvoiceLine, InvoiceSeries, VatRate
 from .posting import EntrySpec, Line, entries_post, finance_settings, insert_rows, next_numbers
 
@@ -104,7 +105,8 @@ def dues_to_bill(*, organisation: Organisation, month: dt.date) -> tuple[list[Du
             end__gte=first,
         )
         .filter(Q(resigned_on__isnull=True) | Q(resigned_on__gt=first))
-        .select_related("plan", "company")
+        # The company's sector too: each invoice keeps its sector group.
+        .select_related("plan", "company__sector")
         .order_by("pk")
     )
     due: list[Due] = []
@@ -187,11 +189,14 @@ def _issue_chunk(
         description = _("Membership dues {plan}, {start} to {end}").format(
             plan=membership.plan.name, start=start.isoformat(), end=end.isoformat()
         )
+        sector_id, chamber_id = classification(membership.company)
         invoice = Invoice(
             organisation=organisation,
             series=series,
             number=number,
             company=membership.company,
+            sector_id=sector_id,
+            chamber_id=chamber_id,
             date=date,
             due_date=date + dt.timedelta(days=settings.payment_terms_days),
             currency=organisation.currency,

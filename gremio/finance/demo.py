@@ -36,6 +36,7 @@ from gremio.core.reports import add_months, month_end
 from gremio.members.models import Company, Membership, ServiceDelivery
 
 from .billing import INVOICE_LINE_COLUMNS, MONTHS, intervals_starting_in
+from .classification import classifications
 from .models import (
     Account,
     AccountBalance,
@@ -184,6 +185,8 @@ class _Books:
         self.user = ctx.users.get("finance")
         self.delay_cum = [sum(d[0] for d in DELAYS[: i + 1]) for i in range(len(DELAYS))]
         self.monthly_income = ZERO
+        # Each company's sector group and chamber, which its invoices and payments keep.
+        self.classified = classifications(Company.objects.filter(organisation=self.org))
 
     def post(self, specs: list[EntrySpec]) -> list[JournalEntry]:
         entries: list[JournalEntry] = []
@@ -328,11 +331,14 @@ class _Books:
                     number = first_number + offset
                     paid = sum((amount for _d, amount in plan.payments), ZERO)
                     closed_on = plan.payments[-1][0] if plan.payments else None
+                    sector_id, chamber_id = self.classified[plan.company_id]
                     invoice = Invoice(
                         organisation=org,
                         series=self.series,
                         number=number,
                         company_id=plan.company_id,
+                        sector_id=sector_id,
+                        chamber_id=chamber_id,
                         date=plan.date,
                         due_date=plan.date + terms,
                         currency=org.currency,
@@ -432,9 +438,12 @@ class _Books:
                             source="payment",
                         )
                     )
+                    sector_id, chamber_id = self.classified[plan.company_id]
                     payment = Payment(
                         organisation=org,
                         company_id=plan.company_id,
+                        sector_id=sector_id,
+                        chamber_id=chamber_id,
                         date=date,
                         amount=amount,
                         currency=org.currency,

@@ -58,6 +58,18 @@ def date_filters(field_name: str = "date") -> tuple[Any, Any]:
     )
 
 
+def classification_filters() -> tuple[Any, Any]:
+    """Chamber and SCIAN sector as the document keeps them (see ``classification``): what the
+    payment-times report groups on, so the list a figure opens holds what it counts."""
+    return (
+        django_filters.ModelChoiceFilter(queryset=Chamber.objects.all(), label=_("Chamber")),
+        # A document keeps the sector group: a top-level sector.
+        django_filters.ModelChoiceFilter(
+            queryset=Sector.objects.filter(parent__isnull=True), label=_("SCIAN sector")
+        ),
+    )
+
+
 class AccountFilterSet(OrganisationFilterSet):
     search_fields = ("code", "name", "sat_code")
     type = django_filters.MultipleChoiceFilter(choices=AccountType.choices, label=_("Type"))
@@ -142,21 +154,15 @@ class InvoiceFilterSet(OrganisationFilterSet):
         method="filter_overdue", label=_("Overdue"), widget=YesNoSelect
     )
     number = django_filters.NumberFilter(label=_("Number"))
-    # The invoices a payment-times figure counts: settled between two days, by chamber or sector.
+    # The invoices a payment-times figure counts: settled between two days, by chamber or
+    # sector as invoiced (the invoice's own, which the report groups on, not the company's now).
     closed_from = django_filters.DateFilter(
         field_name="closed_on", lookup_expr="gte", label=_("Settled from"), **DATE_INPUT
     )
     closed_to = django_filters.DateFilter(
         field_name="closed_on", lookup_expr="lte", label=_("Settled to"), **DATE_INPUT
     )
-    chamber = django_filters.ModelChoiceFilter(
-        field_name="company__chamber", queryset=Chamber.objects.all(), label=_("Chamber")
-    )
-    sector = django_filters.ModelChoiceFilter(
-        queryset=Sector.objects.filter(parent__isnull=True),
-        method="filter_sector",
-        label=_("SCIAN sector"),
-    )
+    chamber, sector = classification_filters()
     # A lookup: a select of every membership would render (and name) thousands.
     membership = django_filters.ModelChoiceFilter(
         queryset=Membership.objects.all(),
@@ -176,15 +182,12 @@ class InvoiceFilterSet(OrganisationFilterSet):
         overdue = Q(state=Invoice.State.ISSUED, due_date__lt=timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
-    def filter_sector(self, queryset: QuerySet[Any], name: str, value: Sector) -> QuerySet[Any]:
-        # A company is classified by its subsector (or, imported, by the sector itself).
-        return queryset.filter(Q(company__sector=value) | Q(company__sector__parent=value))
-
 
 class PaymentFilterSet(OrganisationFilterSet):
     search_fields = ("reference", "company__legal_name", "company__trade_name")
     company = company_filter()
     date_from, date_to = date_filters()
+    chamber, sector = classification_filters()
     unallocated = django_filters.BooleanFilter(
         method="filter_unallocated", label=_("With unallocated credit"), widget=YesNoSelect
     )

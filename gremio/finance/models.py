@@ -28,6 +28,28 @@ def money_field(verbose_name: Any, **kwargs: Any) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=16, decimal_places=2, **kwargs)
 
 
+def classification_fields() -> tuple[models.ForeignKey[Any, Any], models.ForeignKey[Any, Any]]:
+    """A document's snapshot of its company's SCIAN sector group and chamber.
+
+    It stays as it was when the company changes later; deleting the sector or
+    chamber empties it rather than being refused.
+    """
+
+    def snapshot(to: str, verbose_name: Any) -> models.ForeignKey[Any, Any]:
+        return models.ForeignKey(
+            to,
+            verbose_name=verbose_name,
+            on_delete=models.SET_NULL,
+            null=True,
+            blank=True,
+            editable=False,
+            related_name="+",
+            db_index=False,  # read from the report indexes, which carry it
+        )
+
+    return snapshot("members.Sector", _("sector")), snapshot("members.Chamber", _("chamber"))
+
+
 def _url(obj: OrganisationOwned, name: str) -> str:
     return reverse(f"finance:{name}", kwargs={"org": obj.organisation.slug, "pk": obj.pk})
 
@@ -611,6 +633,10 @@ class Invoice(OrganisationOwned):
     )
     billed_from = models.DateField(_("billed from"), null=True, blank=True)
     billed_to = models.DateField(_("billed to"), null=True, blank=True)
+    # The company's classification when the invoice was created (as invoiced: a draft
+    # takes it again when issued), so the reports by sector or chamber read the invoice
+    # alone; see ``classification``.
+    sector, chamber = classification_fields()
     notes = models.TextField(_("notes"), blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -660,14 +686,31 @@ class Invoice(OrganisationOwned):
                 name="finance_invoice_open",
             ),
             # Payment times: the invoices paid in a period, with what the report groups
-            # by and counts (the days to pay, paid by the due date). SQLite counts a
-            # partial index as covering only when it holds its condition's column too.
+            # by (company, sector, chamber) and counts (the days to pay, paid by the due
+            # date). SQLite counts a partial index as covering only when it holds its
+            # condition's column too: ``state`` stays.
             models.Index(
-                fields=("organisation", "closed_on", "company", "days_to_pay", "due_date", "state"),
+                fields=(
+                    "organisation",
+                    "closed_on",
+                    "company",
+                    "days_to_pay",
+                    "due_date",
+                    "sector",
+                    "chamber",
+                    "state",
+                ),
                 condition=Q(state="paid"),
                 name="finance_invoice_paid",
             ),
             models.Index(fields=("organisation", "date"), name="finance_invoice_date"),
+            # The credit notes alone: see migration 0006 (SQLite's planner and the
+            # one-to-one's index, in which nearly every invoice has no credit note).
+            models.Index(
+                fields=("credit_note_for",),
+                condition=Q(credit_note_for__isnull=False),
+                name="finance_invoice_credit_notes",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -776,6 +819,8 @@ class Payment(OrganisationOwned):
     )
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     allocated = money_field(_("allocated"), editable=False)
+    # The company's classification when the payment was received (as paid); see Invoice.
+    sector, chamber = classification_fields()
     entry = models.OneToOneField(
         JournalEntry,
         verbose_name=_("journal entry"),
@@ -823,10 +868,18 @@ class Payment(OrganisationOwned):
             ),
         ]
         indexes = [
-            # cancelled_on last: the payment-times report skips cancelled payments from the
-            # index alone.
+            # The payment-times report counts the payments of a period by company, sector
+            # or chamber, and skips the cancelled ones, from the index alone.
             models.Index(
-                fields=("organisation", "date", "company", "amount", "cancelled_on"),
+                fields=(
+                    "organisation",
+                    "date",
+                    "company",
+                    "amount",
+                    "sector",
+                    "chamber",
+                    "cancelled_on",
+                ),
                 name="finance_payment_date",
             ),
             models.Index(fields=("company", "date"), name="finance_payment_company"),

@@ -21,7 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import forms
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -77,11 +78,21 @@ def _ratio(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
 
 def _url(organisation: Any, name: str, query: Mapping[str, Any] | None = None) -> str | None:
     """A finance page's address with a query; None when that page is not installed."""
-    try:
-        address = reverse(f"finance:{name}", kwargs={"org": organisation.slug})
-    except NoReverseMatch:
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    address = _address(urlconf, get_script_prefix(), name, organisation.slug)
+    if address is None:
         return None
     return f"{address}?{urlencode(query, doseq=True)}" if query else address
+
+
+@functools.lru_cache(maxsize=512)
+def _address(urlconf: str, prefix: str, name: str, slug: str) -> str | None:
+    """``reverse()`` once per page and organisation: a report links every figure (the
+    income statement of a year, some 500), and reversing each took half its page's time."""
+    try:
+        return reverse(f"finance:{name}", kwargs={"org": slug}, urlconf=urlconf)
+    except NoReverseMatch:
+        return None
 
 
 def _lines_url(organisation: Any, **query: Any) -> str | None:
@@ -1152,12 +1163,15 @@ def payment_times(
     received in the period (count and mean); and the days sales outstanding.
 
     Rows by company (those with the most invoices paid first; past
-    ``companies`` the rest on one line), SCIAN sector of the company,
-    chamber, or month of payment. Days sales outstanding = receivables at the
-    end of the period ÷ invoiced in the period (the debits of the
-    receivables account, VAT included) × the days of the period, both from
-    the ledger. The invoices are read as a histogram (group, days) from the
-    ``finance_invoice_paid`` index, which holds each paid invoice's kept days to pay.
+    ``companies`` the rest on one line), SCIAN sector group, chamber, or
+    month of payment. The sector and chamber are the company's as invoiced
+    (for an invoice) and as paid (for a payment), kept on each document: a
+    company that changed chamber since counts where it was. Days sales
+    outstanding = receivables at the end of the period ÷ invoiced in the
+    period (the debits of the receivables account, VAT included) × the days
+    of the period, both from the ledger. The invoices are read as a
+    histogram (group, days) from the ``finance_invoice_paid`` index, which
+    holds each paid invoice's kept days to pay, sector and chamber.
     """
     limit = _limit(companies) if by == "company" else None
     top: list[int] | None = None
@@ -1278,8 +1292,8 @@ def _no_group(by: str) -> str:
 
 
 def payment_times_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
-    """The invoices paid in the period (of the company, sector, chamber or month); the
-    company's payments received."""
+    """The invoices paid in the period (of the company, month, or sector or chamber as
+    invoiced: exactly those the row counts); the company's payments received."""
     first = row.get("month", run.period.start)
     last = row.get("month_end", run.period.end)
     group: dict[str, Any] = {}
@@ -1295,13 +1309,8 @@ def payment_times_links(run: ReportRun, row: dict[str, Any]) -> dict[str, str]:
         "invoice_list",
         {"state": "paid", "closed_from": first.isoformat(), "closed_to": last.isoformat(), **group},
     )
-    payments = None
-    if "sector" not in group and "chamber" not in group:
-        payments = _url(
-            run.organisation,
-            "payment_list",
-            {"date_from": first.isoformat(), "date_to": last.isoformat(), **group},
-        )
+    dates = {"date_from": first.isoformat(), "date_to": last.isoformat()}
+    payments = _url(run.organisation, "payment_list", {**dates, "cancelled": "false", **group})
     return _links(paid=invoices, label=invoices, payments=payments)
 
 

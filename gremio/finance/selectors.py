@@ -490,11 +490,13 @@ def _amount(value: Any) -> Decimal:
 # Payment times ------------------------------------------------------------------------------
 
 
-# What a row of the payment-times report groups on, for invoices and for payments.
+# What a row of the payment-times report groups on, for invoices and for payments. The
+# sector group and chamber are the document's own, kept as the company's when it was
+# invoiced or paid (see ``classification``): read from the report's indexes, no join.
 INVOICE_GROUPS: dict[str, Any] = {
     "company": F("company_id"),
-    "sector": Coalesce("company__sector__parent_id", "company__sector_id"),
-    "chamber": F("company__chamber_id"),
+    "sector": F("sector_id"),
+    "chamber": F("chamber_id"),
     "month": MonthStart("closed_on"),
 }
 PAYMENT_GROUPS: dict[str, Any] = {**INVOICE_GROUPS, "month": MonthStart("date")}
@@ -539,7 +541,8 @@ def days_to_pay(
     and ``on_time`` (settled by the due date): a histogram the report turns
     into counts, means, medians and buckets without reading each invoice.
     The days are each invoice's kept ``days_to_pay``, read with the due date
-    from the ``finance_invoice_paid`` index.
+    and the group (its company, or its own sector and chamber, kept as
+    invoiced) from the ``finance_invoice_paid`` index.
     """
     invoices = paid_invoices(organisation=organisation, start=start, end=end).annotate(
         days=F("days_to_pay")
@@ -570,7 +573,11 @@ def payments_received(
     by: str | None,
     companies: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """The number and sum of the payments received in the period, per group (or in all)."""
+    """The number and sum of the payments received in the period, per group (or in all).
+
+    A payment's sector and chamber are its own, kept as paid; the
+    ``finance_payment_date`` index holds all a row needs.
+    """
     payments = Payment.objects.filter(
         organisation=organisation, date__gte=start, date__lte=end, cancelled_on__isnull=True
     )

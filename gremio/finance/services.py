@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from gremio.core.models import Organisation
 from gremio.core.money import round_money
 
+from .classification import classify
 from .models import (
     ZERO,
     Account,
@@ -202,6 +203,8 @@ def invoice_save(*, invoice: Invoice, lines: Sequence[InvoiceLine]) -> Invoice:
             line.pillar_id = line.service.pillar_id  # type: ignore[union-attr]
     invoice_compute(invoice=invoice, lines=lines)
     invoice.full_clean()
+    # After the checks: the company's own sector and chamber need none.
+    classify(invoice)
     invoice.save()
     invoice.lines.all().delete()
     for line in lines:
@@ -266,7 +269,10 @@ def _check_issuable(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
 
 @transaction.atomic
 def invoice_issue(*, invoice: Invoice, user: Any = None) -> Invoice:
-    """Number the invoice in its series and post it: receivable against income and VAT."""
+    """Number the invoice in its series and post it: receivable against income and VAT.
+
+    The invoice keeps its company's sector and chamber as they are when it is issued.
+    """
     invoice = (
         Invoice.objects.select_for_update()
         .select_related("series", "company", "organisation")
@@ -286,6 +292,7 @@ def invoice_issue(*, invoice: Invoice, user: Any = None) -> Invoice:
         organisation=invoice.organisation, specs=[spec], user=user, settings=settings
     )
     invoice.state = Invoice.State.ISSUED
+    classify(invoice)
     invoice.save()
     return invoice
 
@@ -345,6 +352,8 @@ def invoice_cancel(*, invoice: Invoice, date: dt.date | None = None, user: Any =
         total=invoice.total,
         credit_note_for=invoice,
         closed_on=date,
+        sector_id=invoice.sector_id,
+        chamber_id=invoice.chamber_id,
     )
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
@@ -573,6 +582,8 @@ def payment_receive(
         notes=notes,
     )
     payment.full_clean(exclude=["entry"])
+    # After the checks: the company's own sector and chamber need none.
+    classify(payment)
     lines = [Line(account=bank, debit=amount, description=str(company)[:250])]
     if allocated:
         lines.append(Line(account=settings.receivable_account, credit=allocated))

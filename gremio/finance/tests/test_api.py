@@ -668,6 +668,9 @@ class PaymentApiTests(FinanceApiTestCase):
         ]
         invoice.refresh_from_db()
         assert invoice.state == "paid"
+        paid = self.get(f"invoices/{invoice.pk}/").json()
+        days = (dt.date(2026, 3, 20) - invoice.date).days
+        assert (paid["closed_on"], paid["days_to_pay"]) == ("2026-03-20", days)
         # The credit left over goes to the next invoice.
         second = issued_invoice(self.org, company=self.company)
         response = self.post(
