@@ -356,6 +356,7 @@ def finance_cases(options: argparse.Namespace) -> list[tuple[str, str]]:
         ("invoices, overdue", f"{base}/invoices/?overdue=true"),
         ("invoices, of a company", f"{base}/invoices/?company={busiest}"),
         ("invoice, detail", f"{base}/invoices/{invoice}/"),
+        ("API invoices, first page", f"/api/v1/{ORG}/finance/invoices/"),
         ("payments, first page", f"{base}/payments/"),
         ("journal entries, first page", f"{base}/entries/"),
         ("journal lines, bank, last year", f"{base}/lines/?account={bank}&{year}"),
