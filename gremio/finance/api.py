@@ -157,6 +157,20 @@ class FinanceViewSet(OrganisationGenericViewSet):
         data.is_valid(raise_exception=True)
         return dict(data.validated_data)
 
+    def cancel_payment(self, service: Any) -> Response:
+        """Cancel the payment (received or made) with ``service`` on the body's date and
+        reason; answers it as it is then."""
+        payment = self.get_object()  # another organisation's is a 404 whatever the body
+        data = self.action_input(CancelSerializer)
+        with service_errors():
+            payment = service(
+                payment=payment,
+                date=data.get("date"),
+                reason=data.get("reason", ""),
+                user=self.request.user,
+            )
+        return self.answer(self.reload(payment))
+
     def perform_create(self, serializer: Any) -> None:
         serializer.save()
         serializer.instance = self.reload(serializer.instance)
@@ -883,16 +897,7 @@ class PaymentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         payment already cancelled, a date before the payment or one of its
         allocations, or a date in a closed period or on or before the lock date.
         """
-        payment = self.get_object()
-        data = self.action_input(CancelSerializer)
-        with service_errors():
-            payment = services.payment_cancel(
-                payment=payment,
-                date=data.get("date"),
-                reason=data.get("reason", ""),
-                user=request.user,
-            )
-        return self.answer(self.reload(payment))
+        return self.cancel_payment(services.payment_cancel)
 
 
 # Supplier bills -----------------------------------------------------------------------
@@ -1039,16 +1044,7 @@ class BillPaymentViewSet(ReadOnlyViewSet):
         again). Refused (400) for a payment already cancelled, a date before the
         payment, or a date in a closed period or on or before the lock date.
         """
-        payment = self.get_object()
-        data = self.action_input(CancelSerializer)
-        with service_errors():
-            payment = services.bill_payment_cancel(
-                payment=payment,
-                date=data.get("date"),
-                reason=data.get("reason", ""),
-                user=request.user,
-            )
-        return self.answer(self.reload(payment))
+        return self.cancel_payment(services.bill_payment_cancel)
 
 
 # Budgets ---------------------------------------------------------------------------------

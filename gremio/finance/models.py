@@ -796,7 +796,24 @@ class PaymentMethod(models.TextChoices):
     CHEQUE = "cheque", _("Cheque")
 
 
-class Payment(OrganisationOwned):
+class Cancellable(models.Model):
+    """A payment that can be cancelled: when, why (its reversal entry is the model's own
+    ``cancellation_entry``, named for it)."""
+
+    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
+    cancellation_reason = models.CharField(
+        _("reason for cancelling"), max_length=200, blank=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_on is not None
+
+
+class Payment(OrganisationOwned, Cancellable):
     """Money received from a company; allocated to invoices, the rest stays as its credit."""
 
     company = models.ForeignKey(
@@ -831,10 +848,6 @@ class Payment(OrganisationOwned):
         related_name="payment",
     )
     notes = models.TextField(_("notes"), blank=True)
-    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
-    cancellation_reason = models.CharField(
-        _("reason for cancelling"), max_length=200, blank=True, editable=False
-    )
     # The reversal of ``entry``; the allocations' own entries are reversed alongside.
     cancellation_entry = models.OneToOneField(
         JournalEntry,
@@ -895,10 +908,6 @@ class Payment(OrganisationOwned):
     def unallocated(self) -> Decimal:
         """The credit left to allocate (none once cancelled)."""
         return ZERO if self.cancelled_on else self.amount - self.allocated
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.cancelled_on is not None
 
 
 class Allocation(OrganisationOwned):
@@ -1055,7 +1064,7 @@ class BillLine(OrganisationOwned):
         return self.description
 
 
-class BillPayment(OrganisationOwned):
+class BillPayment(OrganisationOwned, Cancellable):
     """A payment made to a supplier against one bill."""
 
     bill = models.ForeignKey(
@@ -1078,10 +1087,6 @@ class BillPayment(OrganisationOwned):
         blank=True,
         editable=False,
         related_name="bill_payment",
-    )
-    cancelled_on = models.DateField(_("cancelled on"), null=True, blank=True, editable=False)
-    cancellation_reason = models.CharField(
-        _("reason for cancelling"), max_length=200, blank=True, editable=False
     )
     cancellation_entry = models.OneToOneField(
         JournalEntry,
@@ -1110,10 +1115,6 @@ class BillPayment(OrganisationOwned):
 
     def get_absolute_url(self) -> str:
         return _url(self, "billpayment_detail")
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.cancelled_on is not None
 
 
 # Budgets ---------------------------------------------------------------------------------

@@ -665,6 +665,17 @@ def payment_allocate(
 REASON_LENGTH = 200  # as Payment.cancellation_reason
 
 
+def _refuse_cancelled(payment: Payment | BillPayment) -> None:
+    """A payment (received or made) is cancelled once."""
+    if payment.cancelled_on is not None:
+        raise ValidationError(
+            _("This payment was already cancelled on {date}.").format(
+                date=payment.cancelled_on.isoformat()
+            ),
+            code="cancelled",
+        )
+
+
 def _cancellation_date(*, date: dt.date | None, earliest: dt.date, latest: dt.date) -> dt.date:
     """The day a payment is cancelled: ``date``, or today (not before ``latest``).
 
@@ -734,14 +745,7 @@ def payment_cancel(
         .select_related("organisation", "company", "entry")
         .get(pk=payment.pk)
     )
-    if payment.is_cancelled:
-        assert payment.cancelled_on is not None
-        raise ValidationError(
-            _("This payment was already cancelled on {date}.").format(
-                date=payment.cancelled_on.isoformat()
-            ),
-            code="cancelled",
-        )
+    _refuse_cancelled(payment)
     organisation = payment.organisation
     allocations = list(
         payment.allocations.filter(cancelled_on__isnull=True).select_related("entry").order_by("pk")
@@ -1006,14 +1010,7 @@ def bill_payment_cancel(
         .select_related("entry")
         .get(pk=payment.pk)
     )
-    if payment.is_cancelled:
-        assert payment.cancelled_on is not None
-        raise ValidationError(
-            _("This payment was already cancelled on {date}.").format(
-                date=payment.cancelled_on.isoformat()
-            ),
-            code="cancelled",
-        )
+    _refuse_cancelled(payment)
     date = _cancellation_date(date=date, earliest=payment.date, latest=payment.date)
     reason = _cancellation_reason(reason)
     assert payment.entry is not None
