@@ -7,70 +7,24 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db.models import Sum
 
-from gremio.core.models import Organisation
 from gremio.core.tests.factories import PillarFactory
 from gremio.finance import services
 from gremio.finance.models import (
-    ZERO,
-    AccountBalance,
-    Allocation,
-    Bill,
-    BillPayment,
     Invoice,
     InvoiceLine,
     InvoiceSeries,
     JournalEntry,
-    JournalLine,
-    Payment,
     Period,
 )
 from gremio.finance.posting import finance_settings
 from gremio.finance.verify import ledger_differences
 from gremio.members.tests.factories import CompanyFactory
 
+from .checks import balance, refused
 from .factories import account, books, draft_bill, draft_invoice, issued_invoice
 
 pytestmark = pytest.mark.django_db
-
-
-def state(org: Organisation) -> tuple[Any, ...]:
-    """Everything a refused operation must leave as it was."""
-    return (
-        JournalEntry.objects.filter(organisation=org).count(),
-        JournalLine.objects.filter(organisation=org).count(),
-        list(
-            AccountBalance.objects.filter(organisation=org)
-            .order_by("pk")
-            .values_list("pk", "debit", "credit")
-        ),
-        list(
-            Invoice.objects.filter(organisation=org)
-            .order_by("pk")
-            .values_list("pk", "number", "state", "amount_paid", "closed_on")
-        ),
-        list(
-            Payment.objects.filter(organisation=org).order_by("pk").values_list("pk", "allocated")
-        ),
-        Allocation.objects.filter(organisation=org).count(),
-        list(
-            Bill.objects.filter(organisation=org)
-            .order_by("pk")
-            .values_list("pk", "state", "amount_paid")
-        ),
-        BillPayment.objects.filter(organisation=org).count(),
-    )
-
-
-def refused(org: Organisation, match: str, operation, *args, **kwargs) -> ValidationError:
-    before = state(org)
-    with pytest.raises(ValidationError, match=match) as error:
-        operation(*args, **kwargs)
-    assert state(org) == before
-    assert ledger_differences(org) == []
-    return error.value
 
 
 def posted(entry: JournalEntry | None) -> JournalEntry:
@@ -84,13 +38,6 @@ def entry_lines(entry: JournalEntry | None) -> list[tuple[str, Decimal, Decimal,
         (line.account.code, line.debit, line.credit, line.pillar_id)
         for line in entry.lines.select_related("account")
     )
-
-
-def balance(org: Organisation, code: str) -> Decimal:
-    totals = AccountBalance.objects.filter(organisation=org, account__code=code).aggregate(
-        debit=Sum("debit"), credit=Sum("credit")
-    )
-    return (totals["debit"] or ZERO) - (totals["credit"] or ZERO)
 
 
 # Invoices ---------------------------------------------------------------------------------

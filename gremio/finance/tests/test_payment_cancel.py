@@ -18,7 +18,6 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
@@ -29,21 +28,18 @@ from gremio.core.tests.factories import OrganisationFactory, member_of
 from gremio.finance import reports, selectors, services
 from gremio.finance.models import (
     ZERO,
-    AccountBalance,
-    Allocation,
     Bill,
     BillPayment,
     Invoice,
     JournalEntry,
-    JournalLine,
     Payment,
     Period,
-    Sequence,
 )
 from gremio.finance.posting import finance_settings
 from gremio.finance.verify import books_check
 from gremio.members.tests.factories import CompanyFactory
 
+from .checks import balance, refused, world
 from .factories import books, draft_bill, issued_invoice
 from .test_concurrency import run_together
 
@@ -55,48 +51,6 @@ APRIL_10 = dt.date(2026, 4, 10)
 
 
 # Helpers ------------------------------------------------------------------------------------
-
-
-def world(org: Organisation) -> tuple[Any, ...]:
-    """Everything a refused cancellation must leave as it was."""
-
-    def rows(model: Any, *fields: str) -> list[Any]:
-        return list(model.objects.filter(organisation=org).order_by("pk").values_list(*fields))
-
-    return (
-        rows(JournalEntry, "pk"),
-        JournalLine.objects.filter(organisation=org).count(),
-        rows(AccountBalance, "pk", "debit", "credit"),
-        rows(
-            Invoice,
-            "pk",
-            "state",
-            "amount_paid",
-            "closed_on",
-            "days_to_pay",
-            "payment_cancelled_on",
-        ),
-        rows(Payment, "pk", "allocated", "cancelled_on", "cancellation_entry"),
-        rows(Allocation, "pk", "cancelled_on"),
-        rows(Bill, "pk", "state", "amount_paid", "closed_on"),
-        rows(BillPayment, "pk", "cancelled_on", "cancellation_entry"),
-        rows(Sequence, "key", "next_number"),
-    )
-
-
-def refused(org: Organisation, match: str, operation: Any, **kwargs: Any) -> ValidationError:
-    before = world(org)
-    with pytest.raises(ValidationError, match=match) as error:
-        operation(**kwargs)
-    assert world(org) == before
-    return error.value
-
-
-def balance(org: Organisation, code: str) -> Decimal:
-    totals = AccountBalance.objects.filter(organisation=org, account__code=code).aggregate(
-        debit=Sum("debit"), credit=Sum("credit")
-    )
-    return (totals["debit"] or ZERO) - (totals["credit"] or ZERO)
 
 
 def lines(entry: JournalEntry | None) -> list[tuple[str, Decimal, Decimal]]:

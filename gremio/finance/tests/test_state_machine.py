@@ -54,13 +54,13 @@ from gremio.finance.models import (
     JournalLine,
     Payment,
     Period,
-    Sequence,
 )
 from gremio.finance.posting import Line, finance_settings
 from gremio.finance.verify import books_check, ledger_differences
 from gremio.members.models import Company
 from gremio.members.tests.factories import CompanyFactory
 
+from .checks import world
 from .factories import account, books
 
 pytestmark = pytest.mark.django_db
@@ -104,10 +104,6 @@ def choose(items: list[Any], index: int, likely: bool, usable: Callable[[Any], b
     return pick(candidates or items, index)
 
 
-def rows(model: Any, organisation: Organisation, *fields: str) -> list[tuple[Any, ...]]:
-    return list(model.objects.filter(organisation=organisation).order_by("pk").values_list(*fields))
-
-
 def posted_rows(organisation: Organisation) -> dict[tuple[str, int], tuple[Any, ...]]:
     """Every field of every posted entry and of its lines."""
     snapshot = {}
@@ -121,33 +117,6 @@ def posted_rows(organisation: Organisation) -> dict[tuple[str, int], tuple[Any, 
         ):
             snapshot[(model.__name__, values[0])] = values
     return snapshot
-
-
-def world(organisation: Organisation) -> tuple[Any, ...]:
-    """What a refused operation must leave exactly as it was."""
-    return (
-        rows(JournalEntry, organisation, "pk", "state"),
-        JournalLine.objects.filter(organisation=organisation).count(),
-        rows(AccountBalance, organisation, "pk", "debit", "credit"),
-        rows(
-            Invoice,
-            organisation,
-            "pk",
-            "number",
-            "state",
-            "amount_paid",
-            "closed_on",
-            "days_to_pay",
-            "entry",
-            "payment_cancelled_on",
-        ),
-        rows(Payment, organisation, "pk", "allocated", "cancelled_on", "cancellation_entry"),
-        rows(Allocation, organisation, "pk", "cancelled_on"),
-        rows(Bill, organisation, "pk", "state", "amount_paid", "closed_on", "entry"),
-        rows(BillPayment, organisation, "pk", "cancelled_on", "cancellation_entry"),
-        rows(Period, organisation, "pk", "status"),
-        rows(Sequence, organisation, "key", "next_number"),
-    )
 
 
 class LedgerMachine(RuleBasedStateMachine):
