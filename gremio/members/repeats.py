@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connections, router
+from django.db.models import Q
 
 FIELDS = ("company_before", "service_before")
 
@@ -29,8 +30,6 @@ FIELDS = ("company_before", "service_before")
 def before(start: Any, field: str = "company_before") -> Any:
     """Deliveries that are the first in a period starting on ``start`` (a date or an
     expression): of their company (``company_before``) or of their company and service."""
-    from django.db.models import Q
-
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": start})
 
 
